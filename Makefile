@@ -1,0 +1,121 @@
+# pfqmon - Postfix queue monitor for the TICK stack.
+#
+#   make                 build agent/pfqmon
+#   make check           unit, golden, fuzz-corpus and hostile-input tests,
+#                        also under ASan+UBSan and valgrind
+#   make fuzz            run the libFuzzer targets (clang) for FUZZ_SECONDS each
+#   make lint            refuse banned C library calls
+#   make install         PREFIX=/usr/local DESTDIR=
+#
+# User CFLAGS, CPPFLAGS and LDFLAGS are kept; warnings are always on.
+
+VERSION	= 0.1.0
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+DESTDIR	?=
+PKG_CONFIG ?= pkg-config
+CC	?= cc
+CLANG	?= clang
+OPT	?= -O2 -g
+FUZZ_SECONDS ?= 60
+
+WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
+	  -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
+DEFS	= -D_DEFAULT_SOURCE -DPFQMON_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(CPPFLAGS) $(CFLAGS)
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	  -fno-omit-frame-pointer
+
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+# The agent: everything but main.c is also linked into tests and fuzzers.
+LIB_SRC	= rec qfile addr tagval siphash agg lp report spool postconf buf msg \
+	  xalloc
+HDRS	= $(wildcard agent/*.h)
+LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
+SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
+
+UNIT_SRC = $(wildcard tests/unit/*.c)
+TLIB_SRC = $(wildcard tests/lib/*.c)
+TLIB_HDR = $(wildcard tests/lib/*.h)
+TOOLS	= qfdump mkqf lpcheck
+FUZZERS	= fuzz_qfile fuzz_lp
+
+all: agent/pfqmon
+
+agent/pfqmon: build/obj/main.o $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
+build/obj/%.o: agent/%.c $(HDRS) | build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: agent/%.c $(HDRS) | build/san
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+build/obj build/san build/tests build/fuzz:
+	mkdir -p $@
+
+# --- test programs, plain and sanitized ---------------------------------
+
+build/tests/pfqmon-san: build/san/main.o $(SAN_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^
+
+TINC	= -Iagent -Itests/lib
+
+build/tests/unit: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
+	    $(LIB_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) -o $@ \
+	    $(UNIT_SRC) $(TLIB_SRC) $(LIB_OBJ) $(CHECK_LIBS)
+
+build/tests/unit-san: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
+	    $(SAN_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) \
+	    -o $@ $(UNIT_SRC) $(TLIB_SRC) $(SAN_OBJ) $(CHECK_LIBS)
+
+build/tests/%: tests/tools/%.c $(TLIB_SRC) $(TLIB_HDR) $(LIB_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(TINC) $(LDFLAGS) -o $@ $< $(TLIB_SRC) $(LIB_OBJ)
+
+# Fuzz targets built with gcc and a replay driver: make check runs the
+# corpus through them (sanitized), no libFuzzer needed.
+build/tests/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(TLIB_SRC) \
+	    $(TLIB_HDR) $(SAN_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TINC) $(LDFLAGS) -o $@ $< \
+	    tests/fuzz/replay.c $(TLIB_SRC) $(SAN_OBJ)
+
+# The real fuzzers: clang's libFuzzer.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:%=agent/%.c) $(HDRS) $(TLIB_SRC) \
+	    $(TLIB_HDR) | build/fuzz
+	$(CLANG) -std=c11 -g -O1 $(DEFS) $(TINC) \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(LIB_SRC:%=agent/%.c) $(TLIB_SRC)
+
+TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/tests/unit \
+	  build/tests/unit-san $(TOOLS:%=build/tests/%) \
+	  $(FUZZERS:%=build/tests/%-replay)
+
+check: $(TEST_PROGS)
+	tests/run.sh
+
+test: check
+
+fuzz: $(FUZZERS:%=build/fuzz/%)
+	tests/fuzz/run-fuzzers.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+lint:
+	tests/lint.sh
+
+install: agent/pfqmon
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 agent/pfqmon $(DESTDIR)$(BINDIR)/pfqmon
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pfqmon
+
+clean:
+	rm -rf build agent/pfqmon
+
+.PHONY: all check test fuzz lint install uninstall clean
+.SECONDARY:

@@ -1,0 +1,25 @@
+/*
+ * addr.h - the keys pfqmon reports for mail addresses.
+ *
+ * addr_sender_key() gives the sender as the sender tag shows it: the null
+ * sender becomes MAILER-DAEMON (as postqueue and qshape show it); the
+ * domain part, after the last '@', is lower-cased (ASCII only); the local
+ * part is kept as Postfix stored it, in its internal unquoted form.
+ *
+ * addr_domain_key() gives qshape's domain of an address: the text after
+ * the last '@' (the whole address when there is none), lower-cased, with
+ * runs of dots collapsed and one leading and one trailing dot removed. The
+ * null address gives MAILER-DAEMON and an empty domain "(none)".
+ *
+ * Both write at most cap bytes to dst and return the length; they do not
+ * sanitise (tagval_clean() does that) and never return 0 for cap > 0.
+ */
+#ifndef PFQ_ADDR_H
+#define PFQ_ADDR_H
+
+#include <stddef.h>
+
+size_t	addr_sender_key(char *dst, size_t cap, const char *addr, size_t len);
+size_t	addr_domain_key(char *dst, size_t cap, const char *addr, size_t len);
+
+#endif

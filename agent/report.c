@@ -1,0 +1,141 @@
+/*
+ * report.c - map the aggregate onto the metric schema (see report.h).
+ *
+ * Tag values reach this module already cleaned by the aggregator; lp.c
+ * cleans them again anyway, so no path through here can break a line.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lp.h"
+#include "report.h"
+#include "schema.h"
+
+static const char *const queue_names[] = SCHEMA_QUEUE_NAMES;
+
+/* clamp - counters are unsigned; line protocol integers are signed */
+static int64_t
+clamp(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* put_stats - the four fields every queue and breakdown line has */
+static void
+put_stats(struct lp_line *l, const struct agg *a, const struct agg_stats *s)
+{
+	lp_int(l, F_LENGTH, clamp(s->length));
+	lp_int(l, F_SIZE, clamp(s->size));
+	lp_int(l, F_AGE, agg_age_of(a, s));
+	lp_int(l, F_RECIPIENTS, clamp(s->recipients));
+}
+
+/* put_queues - one postfix_queue line per queue, then the total */
+static void
+put_queues(struct buf *out, const struct agg *a)
+{
+	struct lp_line l;
+	int	q;
+
+	for (q = 0; q < Q_COUNT; q++) {
+		lp_begin(&l, out, M_QUEUE);
+		lp_tag(&l, T_QUEUE, queue_names[q], strlen(queue_names[q]));
+		put_stats(&l, a, agg_queue(a, (enum pfq_queue)q));
+		lp_end(&l);
+	}
+	lp_begin(&l, out, M_TOTAL);
+	put_stats(&l, a, agg_total(a));
+	lp_end(&l);
+}
+
+/* put_ages - qshape's age distribution, one line per queue */
+static void
+put_ages(struct buf *out, const struct agg *a)
+{
+	static const char *const fields[AGE_BUCKETS] = SCHEMA_AGE_FIELDS;
+	struct lp_line l;
+	const uint64_t *b;
+	int	q, i;
+
+	for (q = 0; q < Q_COUNT; q++) {
+		b = agg_age_buckets(a, (enum pfq_queue)q);
+		lp_begin(&l, out, M_AGE);
+		lp_tag(&l, T_QUEUE, queue_names[q], strlen(queue_names[q]));
+		lp_int(&l, F_LENGTH, clamp(agg_queue(a, (enum pfq_queue)q)->length));
+		for (i = 0; i < AGE_BUCKETS; i++)
+			lp_int(&l, fields[i], clamp(b[i]));
+		lp_end(&l);
+	}
+}
+
+/* put_row - one breakdown line: the four fields and one per queue */
+static void
+put_row(struct buf *out, const struct agg *a, const char *measurement,
+    const char *tag, const char *key, size_t len, const struct agg_stats *s)
+{
+	struct lp_line l;
+	int	q;
+
+	lp_begin(&l, out, measurement);
+	lp_tag(&l, tag, key, len);
+	put_stats(&l, a, s);
+	for (q = 0; q < Q_MAIL_COUNT; q++)
+		lp_int(&l, queue_names[q], clamp(s->per_queue[q]));
+	lp_end(&l);
+}
+
+/* put_breakdown - the top rows of one breakdown and the "(other)" row */
+static void
+put_breakdown(struct buf *out, const struct agg *a, enum agg_dim d,
+    const char *measurement, const char *tag, size_t top)
+{
+	struct agg_row *rows;
+	struct agg_stats other;
+	size_t	n, i;
+	int	have_other;
+
+	n = agg_top(a, d, top, &rows, &other, &have_other);
+	for (i = 0; i < n; i++)
+		put_row(out, a, measurement, tag, rows[i].key, rows[i].len,
+		    rows[i].st);
+	if (have_other)
+		put_row(out, a, measurement, tag, KEY_OTHER, strlen(KEY_OTHER),
+		    &other);
+	free(rows);
+}
+
+/* put_scan - the agent's own health */
+static void
+put_scan(struct buf *out, const struct scan_stats *st)
+{
+	struct lp_line l;
+
+	lp_begin(&l, out, M_SCAN);
+	lp_tag(&l, T_SOURCE, SOURCE_SPOOL, strlen(SOURCE_SPOOL));
+	lp_int(&l, F_FILES, clamp(st->files));
+	lp_int(&l, F_PARSED, clamp(st->parsed));
+	lp_int(&l, F_SKIPPED, clamp(st->skipped));
+	lp_int(&l, F_VANISHED, clamp(st->vanished));
+	lp_int(&l, F_UNPARSEABLE, clamp(st->unparseable));
+	lp_int(&l, F_IGNORED, clamp(st->ignored));
+	lp_int(&l, F_DUPLICATES, clamp(st->duplicates));
+	lp_int(&l, F_ERRORS, clamp(st->errors));
+	lp_int(&l, F_DURATION_US, clamp(st->duration_us));
+	lp_end(&l);
+}
+
+/* report_write - the whole report of one scan */
+void
+report_write(struct buf *out, const struct agg *a, size_t top,
+    const struct scan_stats *st)
+{
+	put_queues(out, a);
+	put_ages(out, a);
+	put_breakdown(out, a, DIM_SENDER, M_SENDER, T_SENDER, top);
+	put_breakdown(out, a, DIM_SASL, M_SASL, T_SASL_USERNAME, top);
+	put_breakdown(out, a, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS, top);
+	put_breakdown(out, a, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN, top);
+	put_breakdown(out, a, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN, top);
+	put_scan(out, st);
+}

@@ -1,0 +1,17 @@
+/*
+ * siphash.h - SipHash-2-4, a keyed hash for tables whose keys come from
+ * attackers.
+ *
+ * Sender addresses are chosen by whoever sends the mail; with an unkeyed
+ * hash a spammer could pick senders that all collide and turn every
+ * table insert into a linear search. The key is random per process.
+ */
+#ifndef PFQ_SIPHASH_H
+#define PFQ_SIPHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
+
+#endif
