@@ -1,0 +1,109 @@
+/*
+ * fuzz_qfile.c - libFuzzer target for the record reader, the queue-file
+ * parser and the aggregation of one file.
+ *
+ * The input is one queue file. It is parsed both as a cleanup(8) queue
+ * file and as a postdrop(1) maildrop file, walked record by record, and
+ * when it parses, aggregated and reported; every report line must pass
+ * the strict line-protocol reader. Any crash, sanitizer report, hang or
+ * invalid line is a finding.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "buf.h"
+#include "lpparse.h"
+#include "qfile.h"
+#include "report.h"
+
+struct mem {
+	const uint8_t *data;
+	size_t	size;
+};
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* mem_read - the parser's read function over the fuzz input */
+static ssize_t
+mem_read(void *ctx, void *dst, size_t len, uint64_t off)
+{
+	const struct mem *m = ctx;
+
+	if (off >= m->size)
+		return 0;
+	if (len > m->size - off)
+		len = (size_t)(m->size - off);
+	memcpy(dst, m->data + off, len);
+	return (ssize_t)len;
+}
+
+/* ignore - trace function that only makes qf_walk() read everything */
+static void
+ignore(void *ctx, uint64_t off, int type, const unsigned char *p,
+    size_t shown, size_t full, int seg)
+{
+	volatile unsigned char sink = 0;
+
+	(void)ctx; (void)off; (void)type; (void)full; (void)seg;
+	if (shown > 0)
+		sink = p[0] ^ p[shown - 1];
+	(void)sink;
+}
+
+/* check_report - every line of the report must be valid line protocol */
+static void
+check_report(const struct qf_msg *msg, enum pfq_queue q)
+{
+	struct scan_stats st;
+	struct lpp_line l;
+	struct buf out;
+	struct agg *a = agg_create(1795832400);
+	const char *err;
+	size_t	i, start = 0;
+
+	memset(&st, 0, sizeof(st));
+	agg_add(a, q, msg);
+	buf_init(&out);
+	report_write(&out, a, 0, &st);
+	lpp_init(&l);
+	for (i = 0; i < out.len; i++) {
+		if (out.data[i] != '\n')
+			continue;
+		if (lpp_parse(&l, out.data + start, i - start, &err) < 0)
+			abort();
+		start = i + 1;
+	}
+	if (start != out.len)
+		abort();
+	lpp_free(&l);
+	buf_free(&out);
+	agg_free(a);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct qf_parser *P;
+	struct mem m = {data, size};
+	struct qf_input in;
+	struct qf_msg msg;
+
+	if (P == NULL)
+		P = qf_parser_create();
+	in.read = mem_read;
+	in.ctx = &m;
+	in.size = size;
+	in.mtime = 1795831929;
+
+	in.kind = QF_KIND_QUEUE;
+	if (qf_parse(P, &in, &msg) == QF_OK)
+		check_report(&msg, Q_DEFERRED);
+	(void)qf_walk(P, &in, ignore, NULL);
+
+	in.kind = QF_KIND_MAILDROP;
+	if (qf_parse(P, &in, &msg) == QF_OK)
+		check_report(&msg, Q_MAILDROP);
+	return 0;
+}
