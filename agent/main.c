@@ -233,16 +233,25 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* sane_stdio - make sure fds 0-2 are open, so output goes where meant */
+/*
+ * sane_stdio - make sure fds 0-2 are open, so that no file opened later
+ * lands on them; a closed stdout is an error, since the report would be
+ * lost.
+ */
 static void
 sane_stdio(void)
 {
-	int	fd;
+	int	fd, stdout_closed = 0;
 
 	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF
-		    && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
-			exit(MSG_EXIT_FAIL);
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+				exit(MSG_EXIT_FAIL);
+			if (fd == STDOUT_FILENO)
+				stdout_closed = 1;
+		}
+	if (stdout_closed)
+		msg_fatal(MSG_EXIT_FAIL, "standard output is closed");
 }
 
 /* elapsed_us - microseconds since start on the monotonic clock */

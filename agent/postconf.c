@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,27 @@
 
 extern char **environ;
 
-/* spawn_postconf - start postconf with stdout and stderr on a pipe */
+/* close_pair - close both ends of a pipe */
+static void
+close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * spawn_postconf - start postconf with its stdout on out[0] and its
+ * stderr on err[0] (postconf warns on stderr and answers on stdout).
+ */
 static int
-spawn_postconf(const char *config_dir, pid_t *pid, int *rfd)
+spawn_postconf(const char *config_dir, pid_t *pid, int *rout, int *rerr)
 {
 	/* posix_spawn() wants writable strings: give it copies. */
 	char	a_cmd[] = "postconf", a_c[] = "-c", a_h[] = "-h";
 	char	a_name[] = "queue_directory", a_dir[PATH_MAX];
 	char   *argv[6];
 	posix_spawn_file_actions_t fa;
-	int	p[2], i = 0, rc;
+	int	out[2], err[2], i = 0, rc;
 
 	argv[i++] = a_cmd;
 	if (config_dir != NULL) {
@@ -46,20 +58,27 @@ spawn_postconf(const char *config_dir, pid_t *pid, int *rfd)
 	argv[i++] = a_name;
 	argv[i] = NULL;
 
-	if (pipe(p) < 0)
+	if (pipe(out) < 0)
 		return errno;
+	if (pipe(err) < 0) {
+		rc = errno;
+		close_pair(out);
+		return rc;
+	}
 	/* Only the dup2'd copies may reach postconf. */
-	(void)fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	(void)fcntl(p[1], F_SETFD, FD_CLOEXEC);
+	for (i = 0; i < 2; i++) {
+		(void)fcntl(out[i], F_SETFD, FD_CLOEXEC);
+		(void)fcntl(err[i], F_SETFD, FD_CLOEXEC);
+	}
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		close(p[0]);
-		close(p[1]);
+		close_pair(out);
+		close_pair(err);
 		return rc;
 	}
 	if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
 	    O_RDONLY, 0)) == 0
-	    && (rc = posix_spawn_file_actions_adddup2(&fa, p[1], 1)) == 0
-	    && (rc = posix_spawn_file_actions_adddup2(&fa, p[1], 2)) == 0) {
+	    && (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0
+	    && (rc = posix_spawn_file_actions_adddup2(&fa, err[1], 2)) == 0) {
 		/* Non-root PATHs often lack /usr/sbin: try Debian's place first. */
 		if (access(POSTCONF_PATH, X_OK) == 0)
 			rc = posix_spawn(pid, POSTCONF_PATH, &fa, NULL, argv,
@@ -69,37 +88,59 @@ spawn_postconf(const char *config_dir, pid_t *pid, int *rfd)
 			    environ);
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
+	close(out[1]);
+	close(err[1]);
 	if (rc != 0) {
-		close(p[0]);
+		close(out[0]);
+		close(err[0]);
 		return rc;
 	}
-	*rfd = p[0];
+	*rout = out[0];
+	*rerr = err[0];
 	return 0;
 }
 
-/* read_bounded - read up to cap-1 bytes, drain the rest, NUL-terminate */
-static size_t
-read_bounded(int fd, char *buf, size_t cap)
+/*
+ * read_both - read both pipes to EOF, keeping at most cap-1 bytes of
+ * each, so that neither stream can fill up and block postconf.
+ */
+static void
+read_both(int fds[2], char *bufs[2], size_t cap)
 {
-	size_t	len = 0;
+	struct pollfd pfd[2];
+	size_t	len[2] = {0, 0};
 	char	sink[512];
 	ssize_t	n;
+	int	i, open_fds = 2;
 
-	for (;;) {
-		if (len < cap - 1)
-			n = read(fd, buf + len, cap - 1 - len);
-		else
-			n = read(fd, sink, sizeof(sink));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len < cap - 1)
-			len += (size_t)n;
+	for (i = 0; i < 2; i++) {
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLIN;
 	}
-	buf[len] = '\0';
-	return len;
+	while (open_fds > 0) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			if (len[i] < cap - 1)
+				n = read(pfd[i].fd, bufs[i] + len[i], cap - 1 - len[i]);
+			else
+				n = read(pfd[i].fd, sink, sizeof(sink));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				pfd[i].fd = -1;
+				open_fds--;
+			} else if (len[i] < cap - 1)
+				len[i] += (size_t)n;
+		}
+	}
+	for (i = 0; i < 2; i++)
+		bufs[i][len[i]] = '\0';
 }
 
 /* first_line - cut the text at its first newline */
@@ -109,32 +150,50 @@ first_line(char *s)
 	s[strcspn(s, "\r\n")] = '\0';
 }
 
+/* last_line - the last non-empty line (postconf's fatal message) */
+static char *
+last_line(char *s)
+{
+	char   *p, *last = s;
+
+	for (p = s; *p; p++)
+		if ((*p == '\n' || *p == '\r') && p[1] && p[1] != '\n')
+			last = p + 1;
+	first_line(last);
+	return last;
+}
+
 /* postconf_queue_directory - the queue directory of an instance */
 char *
 postconf_queue_directory(const char *config_dir, char *err, size_t errlen)
 {
-	char	out[OUTPUT_MAX], safe[OUTPUT_MAX];
+	char	out[OUTPUT_MAX], errs[OUTPUT_MAX], safe[OUTPUT_MAX];
+	char   *bufs[2] = {out, errs};
 	pid_t	pid;
-	int	fd, status, rc;
+	int	fds[2] = {-1, -1}, status, rc;
 
-	if ((rc = spawn_postconf(config_dir, &pid, &fd)) != 0) {
+	if ((rc = spawn_postconf(config_dir, &pid, &fds[0], &fds[1])) != 0) {
 		snprintf(err, errlen, "cannot run postconf: %s", strerror(rc));
 		return NULL;
 	}
-	read_bounded(fd, out, sizeof(out));
-	close(fd);
+	read_both(fds, bufs, sizeof(out));
+	close(fds[0]);
+	close(fds[1]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			snprintf(err, errlen, "waitpid: %s", strerror(errno));
 			return NULL;
 		}
-	first_line(out);
-	printable_for_log(safe, sizeof(safe), out, strlen(out));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		const char *why = last_line(errs);
+
+		printable_for_log(safe, sizeof(safe), why, strlen(why));
 		snprintf(err, errlen, "postconf failed: %s",
 		    *safe ? safe : "no output");
 		return NULL;
 	}
+	first_line(out);
+	printable_for_log(safe, sizeof(safe), out, strlen(out));
 	if (out[0] != '/' || strlen(out) >= PATH_MAX
 	    || strcmp(out, safe) != 0) {
 		snprintf(err, errlen, "postconf gave an unusable "

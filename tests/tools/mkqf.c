@@ -12,6 +12,7 @@
  *				size point from the M record to the X record
  *	size DSIZE DOFF [RCPTS]	a size record with these numbers
  *	ptr LABEL|NUMBER	a pointer record ("%15ld") to a label or offset
+ *	ptr next		a pointer to the record right after this one
  *	warn NUMBER		a W record ("%15ld")
  *	fill T COUNT CHAR	a record of type T with COUNT bytes of CHAR
  *	hdr T HEX...		type byte and these length bytes, no payload
@@ -31,7 +32,6 @@
 #include "qfwrite.h"
 
 #define MAX_LABELS	256
-#define LINE_MAX_LEN	(1 << 20)
 
 struct label {
 	char	name[64];
@@ -156,7 +156,9 @@ directive(struct state *S, struct buf *b, const char *line)
 			qfw_size(b, a, n, c);
 		}
 	} else if (strncmp(line, "ptr ", 4) == 0) {
-		if (line[4] >= '0' && line[4] <= '9')
+		if (strcmp(line + 4, "next") == 0)
+			qfw_num15(b, 'p', (long)b->len + 17);
+		else if (line[4] >= '0' && line[4] <= '9')
 			qfw_num15(b, 'p', strtol(line + 4, NULL, 10));
 		else
 			qfw_num15(b, 'p', label_off(S, line + 4));
@@ -202,11 +204,10 @@ emit(struct state *S, struct buf *b, char **lines, size_t nlines)
 int
 main(int argc, char **argv)
 {
-	static char line[LINE_MAX_LEN];
 	struct state S;
 	struct buf b;
-	char  **lines = NULL;
-	size_t	nlines = 0;
+	char  **lines = NULL, *line = NULL;
+	size_t	nlines = 0, linecap = 0;
 	FILE   *in, *out;
 
 	if (argc != 3) {
@@ -215,12 +216,13 @@ main(int argc, char **argv)
 	}
 	if ((in = fopen(argv[1], "r")) == NULL)
 		die(strerror(errno), argv[1]);
-	while (fgets(line, sizeof(line), in)) {
+	while (getline(&line, &linecap, in) >= 0) {
 		line[strcspn(line, "\n")] = '\0';
 		lines = realloc(lines, (nlines + 1) * sizeof(*lines));
 		if (lines == NULL || (lines[nlines++] = strdup(line)) == NULL)
 			die("out of memory", argv[1]);
 	}
+	free(line);
 	fclose(in);
 	memset(&S, 0, sizeof(S));
 	buf_init(&b);

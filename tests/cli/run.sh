@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# cli/run.sh - the command line: options, errors and exit statuses.
+#
+# Bad input gives exactly one line on stderr naming the problem and exit
+# status 2; an unreadable queue gives exit 1; a scan gives exit 0.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+
+T=$(mktemp_dir)
+restore_spool "$T/spool"
+
+# expect_usage_error NAME NEEDLE ARGS...: exit 2, one line naming NEEDLE
+expect_usage_error() {
+	local name=$1 needle=$2 rc lines
+	shift 2
+	"$PFQMON" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	lines=$(wc -l <"$T/err")
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$needle" "$T/err" &&
+	    [ ! -s "$T/out" ]; then
+		ok "cli: $name"
+	else
+		not_ok "cli: $name (exit $rc, $lines stderr lines: $(head -c 200 "$T/err"))"
+	fi
+}
+
+"$PFQMON" --help >"$T/out" 2>&1
+check "cli: --help exits 0 and shows usage" grep -q '^usage: pfqmon' "$T/out"
+"$PFQMON" --version >"$T/out" 2>&1
+check "cli: --version prints the version" grep -qE '^pfqmon [0-9]+\.[0-9]+\.[0-9]+$' "$T/out"
+
+expect_usage_error "unknown long option" "'--frobnicate'" --frobnicate
+expect_usage_error "unknown short option" "'-x'" -x
+expect_usage_error "--top with letters" "--top" --top abc
+expect_usage_error "--top negative" "--top" --top -1
+expect_usage_error "--top too large" "--top" --top 1000001
+expect_usage_error "--top with trailing junk" "--top" --top 5x
+expect_usage_error "--top without a value" "--top" --top
+expect_usage_error "--now with letters" "--now" --now yesterday
+expect_usage_error "--queue-dir and -c together" "--queue-dir and -c" \
+    --queue-dir "$T/spool" -c /etc/postfix
+expect_usage_error "empty --queue-dir" "--queue-dir" --queue-dir ""
+expect_usage_error "a stray argument" "'extra'" --queue-dir "$T/spool" extra
+expect_usage_error "-c with a missing configuration" "main.cf" -c "$T/nonexistent"
+
+"$PFQMON" --queue-dir "$T/nonexistent" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'cannot open queue directory' "$T/err" && [ ! -s "$T/out" ]; then
+	ok "cli: a missing queue directory exits 1 with nothing on stdout"
+else
+	not_ok "cli: a missing queue directory exits 1 (exit $rc)"
+fi
+
+# -c and MAIL_CONFIG: queue_directory comes from that Postfix configuration.
+mkdir -p "$T/etc"
+printf 'queue_directory = %s/spool\n' "$T" >"$T/etc/main.cf"
+"$PFQMON" --queue-dir "$T/spool" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/direct"
+"$PFQMON" -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
+check "cli: -c CONFIG_DIR reads queue_directory from that main.cf" cmp -s "$T/direct" "$T/via-c"
+MAIL_CONFIG="$T/etc" "$PFQMON" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-env"
+check "cli: without options, the default instance (MAIL_CONFIG) is used" cmp -s "$T/direct" "$T/via-env"
+grep -q '^postfix_queue_total length=9i' "$T/direct"
+check "cli: the configured spool was really read" test $? -eq 0
+
+# --top: each breakdown has at most N rows plus one "(other)" row.
+"$PFQMON" --queue-dir "$T/spool" --top 1 >"$T/top1"
+n=$(grep -c '^postfix_queue_sender,' "$T/top1")
+check "cli: --top 1 gives one sender row and (other)" test "$n" -eq 2
+grep -q '^postfix_queue_sender,sender=(other) ' "$T/top1"
+check "cli: the (other) row is there" test $? -eq 0
+"$PFQMON" --queue-dir "$T/spool" >"$T/default"
+n=$(grep -c '^postfix_queue_sender,' "$T/default")
+check "cli: the default --top (20) keeps all 7 senders of the sample" test "$n" -eq 7
+
+# --verbose explains each file that is not counted, on stderr only.
+mkdir -p "$T/spool/incoming"
+printf 'not a queue file' >"$T/spool/incoming/ABCDEF12345"
+chmod 0700 "$T/spool/incoming/ABCDEF12345"
+"$PFQMON" --queue-dir "$T/spool" -v >"$T/out" 2>"$T/err"
+rc=$?
+grep -q 'incoming/ABCDEF12345: not a valid queue file' "$T/err"
+check "cli: -v names the unparseable file and why" test $? -eq 0 -a "$rc" -eq 0
+check "cli: -v keeps stdout valid line protocol" "$LPCHECK" <"$T/out"
+
+# A closed stdout is a write error (exit 1), not a crash or a silent 0.
+"$PFQMON" --queue-dir "$T/spool" >&- 2>"$T/err"
+rc=$?
+check "cli: a closed stdout exits 1" test "$rc" -eq 1
+"$PFQMON" --queue-dir "$T/spool" >/dev/full 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'cannot write output' "$T/err"; then ok "cli: a full disk on stdout exits 1 with a message"
+else not_ok "cli: a full disk on stdout exits 1 (exit $rc)"; fi

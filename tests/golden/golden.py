@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""golden.py - compare pfqmon with Postfix's own view of the sample files.
+
+  golden.py records QFDUMP
+      diff pfqmon's decoded record stream (tests/tools/qfdump) with
+      'postcat -v -o' for every sample file: one TAP line per file.
+
+  golden.py metrics LPCHECK OUTPUT NOW NAME [--exclude SECTION]...
+                    [--scan k=v,...] [--top N]
+      compare pfqmon's OUTPUT (a file) with the metrics computed from the
+      postcat dumps (tests/lib/pfqmetrics.py): one TAP line per
+      measurement, named NAME.
+
+  golden.py postqueue LPCHECK OUTPUT NOW NAME
+      compare per-queue and per-sender counts with postqueue -j, for a
+      spool without the two files the listing does not know about.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pfqmetrics as pm  # noqa: E402
+
+FIX = "tests/fixtures/postfix-3.7"
+DUMPS = [FIX + "/postcat-all.txt", FIX + "/postcat-maildrop.txt"]
+
+
+def sections(path):
+    out, cur = {}, None
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"### "):
+                cur = line[4:].strip().decode()
+                out[cur] = []
+            elif cur is not None:
+                out[cur].append(line)
+    return out
+
+
+def tap(ok, name, detail=()):
+    print(("ok - " if ok else "not ok - ") + name)
+    for d in list(detail)[:15]:
+        print("#   " + d)
+
+
+def records(qfdump):
+    for dump in DUMPS:
+        for name, lines in sections(dump).items():
+            if not lines:
+                continue            # defer logfiles: text, not queue files
+            if name.startswith("maildrop-"):
+                cmd = [qfdump, "--maildrop", name, FIX + "/" + name]
+            else:
+                cmd = [qfdump, "QUEUE_DIR/" + name, FIX + "/spool/" + name]
+            got = subprocess.run(cmd, capture_output=True).stdout
+            exp = b"".join(lines)
+            detail = []
+            if got != exp:
+                g, e = got.splitlines(), exp.splitlines()
+                for i in range(max(len(g), len(e))):
+                    a = e[i] if i < len(e) else b"<missing>"
+                    b = g[i] if i < len(g) else b"<missing>"
+                    if a != b:
+                        detail = ["line %d: postcat %r" % (i + 1, a[:120]),
+                                  "line %d: pfqmon  %r" % (i + 1, b[:120])]
+                        break
+            tap(got == exp, "golden: record stream of %s equals postcat -v -o" % name,
+                detail)
+
+
+def sample_messages(exclude=()):
+    msgs = []
+    for dump in DUMPS:
+        for m in pm.postcat_messages(dump):
+            if m["name"] in exclude:
+                continue
+            if m["name"].startswith("maildrop-"):
+                m["queue"] = "maildrop"
+                # postdrop files have no size record: the file size counts
+                m["size"] = os.path.getsize(FIX + "/" + m["name"])
+            msgs.append(m)
+    return msgs
+
+
+def load_output(lpcheck, path):
+    with open(path, "rb") as f:
+        return pm.decode(f.read(), lpcheck)
+
+
+def metrics(args):
+    lpcheck, output, now, name = args[:4]
+    now = int(now)
+    exclude, scan, top = [], None, 0
+    rest = args[4:]
+    while rest:
+        opt, val = rest[0], rest[1]
+        rest = rest[2:]
+        if opt == "--exclude":
+            exclude.append(val)
+        elif opt == "--scan":
+            scan = {k: int(v) for k, v in (kv.split("=") for kv in val.split(","))}
+        elif opt == "--top":
+            top = int(val)
+    msgs = sample_messages(exclude)
+    try:
+        got = load_output(lpcheck, output)
+    except Exception as e:      # invalid line protocol is a failure
+        tap(False, "%s: output is valid line protocol" % name, [str(e)])
+        return
+    tap(True, "%s: output is valid line protocol" % name)
+    exp = pm.expected(msgs, now, top=top)
+    if scan is not None:
+        exp[("postfix_queue_scan", (("source", "spool"),))] = dict(
+            scan, duration_us=0)
+    for meas in sorted({k[0] for k in exp} | {k[0] for k in got}):
+        d = pm.diff(exp, got, only={meas})
+        tap(not d, "%s: %s matches the postcat oracle" % (name, meas), d)
+
+
+def postqueue(args):
+    lpcheck, output, now, name = args
+    now = int(now)
+    got = load_output(lpcheck, output)
+    listed = [json.loads(l) for l in open(FIX + "/postqueue-j.txt")]
+    queues, senders = {}, {}
+    for m in listed:
+        for table, key in ((queues, m["queue_name"]), (senders, m["sender"])):
+            s = table.setdefault(key, {"length": 0, "recipients": 0, "size": 0,
+                                       "oldest": None})
+            s["length"] += 1
+            s["recipients"] += len(m["recipients"])
+            s["size"] += m["message_size"]
+            if s["oldest"] is None or m["arrival_time"] < s["oldest"]:
+                s["oldest"] = m["arrival_time"]
+    detail = []
+    for table, meas, tag in ((queues, "postfix_queue", "queue"),
+                             (senders, "postfix_queue_sender", "sender")):
+        for key, s in table.items():
+            g = got.get((meas, ((tag, key),)))
+            want = {"length": s["length"], "recipients": s["recipients"],
+                    "size": s["size"], "age": now - s["oldest"]}
+            if g is None or any(g[f] != v for f, v in want.items()):
+                detail.append("%s %s: postqueue %s, pfqmon %s" % (meas, key, want, g))
+        rows = [k for k in got if k[0] == meas and got[k]["length"] > 0]
+        if len(rows) != len(table):
+            detail.append("%s: postqueue has %d non-empty rows, pfqmon %d"
+                          % (meas, len(table), len(rows)))
+    tap(not detail, "%s: per-queue and per-sender counts equal postqueue -j" % name,
+        detail)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"records": lambda a: records(*a), "metrics": metrics,
+     "postqueue": postqueue}[cmd](args)

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# golden/run.sh - pfqmon on the real Postfix 3.7 sample files, checked
+# against postcat's dumps and postqueue -j (tests/fixtures/postfix-3.7).
+#
+# Variants of the same spool must give the same counts: deeper hash
+# directories, long queue IDs, junk entries; a file still being written
+# must be skipped. The plain build, the ASan+UBSan build and valgrind all
+# run the same spool.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/tap.sh
+
+NOW=1795835000
+T=$(mktemp_dir)
+GOLDEN="$PYTHON tests/golden/golden.py"
+ALL_SCAN="files=9,parsed=9,skipped=0,vanished=0,unparseable=0,ignored=0,duplicates=0,errors=0"
+
+# run_pfqmon NAME BINARY SPOOL [ARGS...]: output in $T/NAME.lp
+run_pfqmon() {
+	local name=$1 bin=$2 spool=$3 rc
+	shift 3
+	"$bin" --queue-dir "$spool" --top 0 --now "$NOW" "$@" >"$T/$name.lp" 2>"$T/$name.err"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then ok "$name: exit status 0"
+	else not_ok "$name: exit status $rc: $(head -c 300 "$T/$name.err")"; fi
+}
+
+# 1. Decoded record streams against postcat -v -o.
+$GOLDEN records "$QFDUMP"
+
+# 2. The sample spool, restored with its original modes.
+restore_spool "$T/spool"
+run_pfqmon golden-spool "$PFQMON" "$T/spool"
+$GOLDEN metrics "$LPCHECK" "$T/golden-spool.lp" "$NOW" golden-spool --scan "$ALL_SCAN"
+
+# 3. The same under ASan+UBSan and under valgrind.
+run_pfqmon golden-spool-san "$PFQMON_SAN" "$T/spool"
+$GOLDEN metrics "$LPCHECK" "$T/golden-spool-san.lp" "$NOW" golden-spool-san --scan "$ALL_SCAN"
+if command -v valgrind >/dev/null; then
+	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all \
+	    "$PFQMON" --queue-dir "$T/spool" --top 0 --now "$NOW" >"$T/vg.lp" 2>"$T/vg.err"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$T/vg.err" ]; then ok "golden-spool: valgrind reports no errors and no leaks"
+	else not_ok "golden-spool: valgrind exit $rc: $(head -c 400 "$T/vg.err")"; fi
+	$GOLDEN metrics "$LPCHECK" "$T/vg.lp" "$NOW" golden-spool-valgrind --scan "$ALL_SCAN"
+else
+	not_ok "golden-spool: valgrind is not installed"
+fi
+
+# 4. --top 2 folds the rest into "(other)".
+run_pfqmon golden-top2 "$PFQMON" "$T/spool" --top 2
+$GOLDEN metrics "$LPCHECK" "$T/golden-top2.lp" "$NOW" golden-top2 --top 2 --scan "$ALL_SCAN"
+
+# 5. Hash directories at any depth, and long queue IDs: same counts.
+cp -r "$T/spool" "$T/deep"
+n=0
+for f in "$T"/deep/deferred/*/* "$T"/deep/hold/*; do
+	n=$((n + 1))
+	d=$(dirname "$f")/$((n % 3))/Z/$((n % 2))
+	mkdir -p "$d"
+	mv "$f" "$d/4jbv283mWt${n}z1bgdk"
+done
+mkdir -p "$T/deep/incoming/A/B/C/D/E/F/G/H/I/J"
+run_pfqmon golden-deep "$PFQMON" "$T/deep"
+$GOLDEN metrics "$LPCHECK" "$T/golden-deep.lp" "$NOW" golden-deep --scan "$ALL_SCAN"
+
+# 6. Entries that are not queue files are counted as ignored, never read.
+cp -r "$T/spool" "$T/junk"
+mkdir -p "$T/junk/incoming" "$T/junk/active/NOTAHASHDIR"
+printf 'x' >"$T/junk/incoming/123456.7890"		# cleanup's temporary name
+printf 'x' >"$T/junk/incoming/ABC#FIX"
+ln -s ../deferred/6/6C670A763CD "$T/junk/active/ABCDEF12345"
+mkfifo "$T/junk/active/FEDCBA54321"
+run_pfqmon golden-junk "$PFQMON" "$T/junk"
+$GOLDEN metrics "$LPCHECK" "$T/golden-junk.lp" "$NOW" golden-junk \
+    --scan "files=14,parsed=9,skipped=0,vanished=0,unparseable=0,ignored=5,duplicates=0,errors=0"
+
+# 7. A file still being written (owner rw-, no x) is skipped.
+cp -r "$T/spool" "$T/partial"
+chmod 0600 "$T/partial/deferred/6/6C670A763CD"
+chmod 0644 "$T/partial/maildrop/8421EA76123"
+run_pfqmon golden-partial "$PFQMON" "$T/partial"
+$GOLDEN metrics "$LPCHECK" "$T/golden-partial.lp" "$NOW" golden-partial \
+    --exclude deferred/6/6C670A763CD --exclude maildrop-8421EA76123 \
+    --scan "files=9,parsed=7,skipped=2,vanished=0,unparseable=0,ignored=0,duplicates=0,errors=0"
+
+# 8. A hard link in a second queue (a rename caught half-way) counts once.
+cp -r "$T/spool" "$T/linked"
+mkdir -p "$T/linked/active"
+ln "$T/linked/hold/77654A763D1" "$T/linked/active/77654A763D1"
+run_pfqmon golden-linked "$PFQMON" "$T/linked"
+grep -q 'duplicates=1i' "$T/golden-linked.lp" &&
+    grep -q '^postfix_queue_total length=9i' "$T/golden-linked.lp"
+check "golden-linked: a file seen in two queues is counted once" test $? -eq 0
+
+# 9. postqueue -j's own listing, for the spool it was taken from.
+cp -r "$T/spool" "$T/pq"
+rm -f "$T/pq/deferred/7/7B5F8A761E3"
+rm -rf "$T/pq/maildrop"
+run_pfqmon golden-postqueue "$PFQMON" "$T/pq"
+$GOLDEN postqueue "$LPCHECK" "$T/golden-postqueue.lp" "$NOW" golden-postqueue
+
+# 10. The files were only read: nothing in the spool changed.
+(cd "$T/spool" && find . -printf '%p %m %s %T@\n' | sort) >"$T/after"
+restore_spool "$T/fresh"
+(cd "$T/fresh" && find . -printf '%p %m %s\n' | sort) >"$T/fresh.list"
+(cd "$T/spool" && find . -printf '%p %m %s\n' | sort) >"$T/spool.list"
+check "golden: the spool is unchanged after the scans (names, modes, sizes)" \
+    cmp -s "$T/fresh.list" "$T/spool.list"

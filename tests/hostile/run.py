@@ -1,0 +1,438 @@
+#!/usr/bin/python3
+"""hostile/run.py - pfqmon on spools built to hurt it.
+
+Every case builds a private spool (queue files from mkqf descriptions, or
+special files), runs pfqmon, and requires: exit status 0, output that the
+strict line-protocol reader accepts, no raw control byte in the output,
+and the scan counters (and where stated, the tag values) the case
+expects. Each case runs twice:
+
+  - under the ASan+UBSan build: any memory error or undefined behaviour
+    aborts and fails the case;
+  - under the plain build with bounds: at most BOUND_AS bytes of address
+    space and BOUND_SECONDS seconds of wall time per run.
+
+One TAP line per check.
+"""
+
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import pfqmetrics as pm  # noqa: E402
+
+PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
+PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
+LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
+MKQF = os.environ.get("MKQF", "build/tests/mkqf")
+FIX = "tests/fixtures/postfix-3.7"
+NOW = 1800000000
+BOUND_AS = 256 << 20            # address space of the plain build
+BOUND_SECONDS = 20
+
+failures = 0
+
+
+def tap(ok, name, detail=None):
+    global failures
+    print(("ok - " if ok else "not ok - ") + name)
+    if not ok:
+        failures += 1
+        if detail:
+            for line in str(detail).splitlines()[:12]:
+                print("#   " + line)
+
+
+def esc(b):
+    """bytes -> a mkqf payload (escapes for everything but plain ASCII)."""
+    out = []
+    for c in b:
+        if c == 0x5C:
+            out.append("\\\\")
+        elif 0x20 <= c < 0x7F:
+            out.append(chr(c))
+        else:
+            out.append("\\x%02x" % c)
+    return "".join(out)
+
+
+class Spool:
+    """A private queue directory."""
+
+    def __init__(self, root):
+        self.dir = tempfile.mkdtemp(dir=root)
+        self.n = 0
+
+    def path(self, queue, name=None):
+        if name is None:
+            self.n += 1
+            name = "%011X" % (0xA0000000 + self.n)
+        d = os.path.join(self.dir, queue)
+        os.makedirs(d, exist_ok=True)
+        return os.path.join(d, name)
+
+    def qf(self, queue, desc, mode=0o700, name=None):
+        """A queue file from a mkqf description."""
+        p = self.path(queue, name)
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(desc)
+        try:
+            subprocess.run([MKQF, f.name, p], check=True)
+        finally:
+            os.unlink(f.name)
+        os.chmod(p, mode)
+        return p
+
+    def raw(self, queue, data, mode=0o700, name=None):
+        p = self.path(queue, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        os.chmod(p, mode)
+        return p
+
+
+def message(sender=b"s@x.example", rcpts=(b"r@dest.example",), env=(),
+            extra=(), content=(b"Subject: hi", b"", b"body"), t=NOW - 60):
+    """A cleanup-format description with a correct size record."""
+    lines = ["size auto %d" % len(rcpts), "T %d 0" % t]
+    lines += ["A " + esc(a) for a in env]
+    lines.append("S " + esc(sender) if sender else "S")
+    lines += ["R " + esc(r) for r in rcpts]
+    lines.append("M")
+    lines += ["N " + esc(c) if c else "N" for c in content]
+    lines.append("X")
+    lines += ["A " + esc(a) for a in extra]
+    lines.append("E")
+    return "\n".join(lines) + "\n"
+
+
+def limit_plain():
+    resource.setrlimit(resource.RLIMIT_AS, (BOUND_AS, BOUND_AS))
+
+
+def run(binary, spool, args, bounded):
+    start = time.monotonic()
+    try:
+        res = subprocess.run([binary, "--queue-dir", spool.dir, "--now", str(NOW)]
+                             + args, capture_output=True, timeout=BOUND_SECONDS,
+                             preexec_fn=limit_plain if bounded else None)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after %d s" % BOUND_SECONDS, 0
+    return res, None, time.monotonic() - start
+
+
+def check(name, spool, scan=None, expect=None, args=("--top", "0")):
+    """Run both builds; scan: expected counters; expect(got) -> list of
+    problems, for the checks that need the decoded output."""
+    for label, binary, bounded in (("asan+ubsan", PFQMON_SAN, False),
+                                   ("bounded", PFQMON, True)):
+        res, err, secs = run(binary, spool, list(args), bounded)
+        tag = "%s [%s]" % (name, label)
+        if res is None:
+            tap(False, tag + ": finishes", err)
+            continue
+        if res.returncode != 0:
+            tap(False, tag + ": exit status 0", res.stderr.decode(errors="replace"))
+            continue
+        out = res.stdout
+        bad = [c for c in set(out) if (c < 0x20 and c != 0x0A) or c == 0x7F]
+        try:
+            got = pm.decode(out, LPCHECK)
+        except Exception as e:
+            tap(False, tag + ": output is valid line protocol", e)
+            continue
+        problems = []
+        if bad:
+            problems.append("raw control bytes in output: %r" % bad)
+        s = got.get(("postfix_queue_scan", (("source", "spool"),)), {})
+        for k, v in (scan or {}).items():
+            if s.get(k) != v:
+                problems.append("scan %s: expected %s, got %s" % (k, v, s.get(k)))
+        if s:
+            parts = sum(s[k] for k in ("parsed", "skipped", "vanished", "unparseable",
+                                       "ignored", "duplicates", "errors"))
+            if parts != s["files"]:
+                problems.append("scan counters do not add up to files: %s" % s)
+        if expect:
+            problems += expect(got)
+        tap(not problems, tag, "\n".join(problems))
+
+
+def series(got, meas, tag, value):
+    return got.get((meas, ((tag, value),)))
+
+
+# ---------------------------------------------------------------- cases
+
+def case_hostile_identities(root):
+    """Senders, SASL names and client addresses an attacker controls."""
+    values = [
+        b'"odd \\"user\\" x\\\\y"@weird.test',   # quoted-pair, internal form
+        b'odd "user" x\\y@weird.test',
+        b'"a,b=c d"@weird.test', b"a,b=c d@weird.test",
+        b"j\xc3\xbcrgen@m\xc3\xbcller.test", b"\xe6\x97\xa5\xe6\x9c\xac@example.jp",
+        b"bad\xff\xfeutf8@x.test", b"over\xc0\xaflong@x.test",
+        b"new\nline@x.test", b"cr\rlf\r\n@x.test", b"tab\there@x.test",
+        b"nul\x00byte@x.test", b"esc\x1b[31m@x.test", b"c1\xc2\x85ctl@x.test",
+        b"trailing@back.slash\\", b"#comment@x.test", b"   @x.test",
+        b"x" * 3000 + b"@long.example", b"\\", b"=", b",", b" ",
+        b"MixedCase@Example.COM", b"line proto\\ escape\\,x\\=y@x.test",
+    ]
+    sp = Spool(root)
+    for v in values:
+        sp.qf("deferred", message(sender=v, rcpts=(v, b"r@" + v),
+                                  env=[b"sasl_username=" + v,
+                                       b"log_client_address=" + v]))
+
+    def expect(got):
+        problems = []
+        for v in values:
+            for meas, tagk, key in (
+                    ("postfix_queue_sender", "sender", pm.sender_key(v)),
+                    ("postfix_queue_sasl", "sasl_username", pm.clean(v)),
+                    ("postfix_queue_client", "client_address", pm.clean(v)),
+                    ("postfix_queue_sender_domain", "domain", pm.domain_key(v))):
+                row = series(got, meas, tagk, key)
+                if row is None or row["length"] < 1:
+                    problems.append("%s %s=%r missing" % (meas, tagk, key))
+        exp = pm.expected([{"queue": "deferred", "sender": v, "arrival": NOW - 60,
+                            "size": 0, "recipients": [v, b"r@" + v], "sasl": v,
+                            "client": v} for v in values], NOW)
+        for k in exp:
+            if k[0] == "postfix_queue_scan":
+                continue
+            g = got.get(k)
+            if g is None or any(g.get(f) != x for f, x in exp[k].items()
+                                if f not in ("size",)):
+                problems.append("%s: expected %s, got %s" % (k, exp[k], g))
+        return problems
+    check("hostile identities are escaped, cleaned and counted", sp,
+          scan={"files": len(values), "parsed": len(values)}, expect=expect)
+
+
+def case_truncations(root):
+    """Every truncation of a real queue file."""
+    data = open(FIX + "/spool/deferred/6/6C670A763CD", "rb").read()
+    sp = Spool(root)
+    for n in range(len(data)):
+        sp.raw("deferred", data[:n])
+    check("every truncation of 6C670A763CD is unparseable", sp,
+          scan={"files": len(data), "parsed": 0, "unparseable": len(data)},
+          expect=lambda g: [] if g[("postfix_queue_total", ())]["length"] == 0
+          else ["truncated files were counted as messages"])
+
+    # The milter-edited file: its fast path needs bytes up to offset 1379
+    # (the pointer at 1362 that returns from the replaced sender at 1332;
+    # postcat-all.txt), and never the replaced body after that. So the
+    # 37 truncations from 1379 on still parse, as qmgr would read them.
+    data = open(FIX + "/spool/deferred/7/7B5F8A761E3", "rb").read()
+    sp = Spool(root)
+    for n in range(len(data)):
+        sp.raw("deferred", data[:n])
+    parsed = len(data) - 1379
+
+    def milter(got):
+        row = series(got, "postfix_queue_sender", "sender",
+                     "milter-sender@remote.example")
+        if parsed and (row is None or row["length"] != parsed):
+            return ["parsed truncations lost the milter's sender: %s" % row]
+        return []
+    check("truncations of the milter-edited 7B5F8A761E3", sp,
+          scan={"files": len(data), "parsed": parsed,
+                "unparseable": len(data) - parsed}, expect=milter)
+
+
+def case_broken_records(root):
+    sp = Spool(root)
+    bad = [
+        # absurd lengths: five length bytes; 2^28-1; one byte past the end
+        "size 0 0 0\nT 1 0\nhdr S ff ff ff ff 01\n",
+        "size 0 0 0\nT 1 0\nhdr S ff ff ff 7f\nraw 41 42\n",
+        "size 0 0 0\nT 1 0\nhdr S 05\nraw 61 40 62 63\n",
+        # pointer loops: to itself, a cycle, past the end, into the middle
+        ":top\nsize 0 0 0\nT 1 0\n:self\nptr self\nS s@x\nE\n",
+        "size 0 0 0\nT 1 0\nS s@x\n:a\nR r@x\nptr a\nM\nX\nE\n",
+        "size 0 0 0\nT 1 0\nptr 99999999\n",
+        "size 0 0 0\nT 1 0\nptr 3\nS s@x\nM\nX\nE\n",
+        # one pointer too many
+        "size 0 0 0\nT 1 0\nS s@x\nrepeat 10001 ptr next\nR r@x\nM\nX\nE\n",
+        # unknown type, type 0, records in the wrong segment
+        "size 0 0 0\nT 1 0\nS s@x\nQ what\nM\nX\nE\n",
+        "size 0 0 0\nT 1 0\nS s@x\nraw 00 00\nM\nX\nE\n",
+        "size 0 0 0\nT 1 0\nS s@x\nM\nX\nS late@x\nE\n",
+        "size 0 0 0\nT 1 0\nS s@x\nM\nR in-content@x\nX\nE\n",
+        "size 0 0 0\nT 1 0\nS s@x\nE\n",
+        # missing records
+        "size 0 0 0\nT 1 0\nS s@x\nR r@x\nM\nX\n",
+        "size 0 0 0\nT 1 0\nR r@x\nM\nX\nE\n",
+        "size 0 0 0\nS s@x\nR r@x\nM\nX\nE\n",
+        "size 0 0 0\nT not-a-time\nS s@x\nM\nX\nE\n",
+        # a size record whose offsets point anywhere but at X
+        "size 5 2 1\nT 1 0\nS s@x\nR r@x\nM\nQ hidden\nX\nE\n",
+    ]
+    for d in bad:
+        sp.qf("deferred", d)
+    sp.raw("deferred", b"")                       # zero bytes, complete
+    sp.raw("deferred", b"\x00" * 4096)
+    sp.raw("deferred", os.urandom(8192))
+    check("broken records and pointer loops are unparseable", sp,
+          scan={"files": len(bad) + 3, "parsed": 0, "unparseable": len(bad) + 3})
+
+    sp = Spool(root)
+    ok = [
+        # exactly the jump limit
+        "size 0 0 0\nT 1 0\nS s@x\nrepeat 10000 ptr next\nR r@x\nM\nX\nE\n",
+        # wrong size record, readable content: walked instead of skipped
+        "size 3 2 1\nT 1 0\nS s@x\nR r@x\nM\nN line\nX\nE\n",
+        # size record with letters in it, and none at all
+        "C abc\nT 1 0\nS s@x\nR r@x\nM\nX\nE\n",
+        "T 1 0\nS s@x\nR r@x\nM\nX\nE\n",
+        # first sender wins, later ones are ignored; no recipients at all
+        "size auto\nT 1 0\nS first@x\nS second@x\nM\nX\nE\n",
+        # padding and placeholder pointers everywhere
+        "size auto\nw\nT 1 0\nptr 0\nS s@x\nw xx\nR r@x\nM\nw\nN a\nptr 0\nX\nw\nE\n",
+    ]
+    for d in ok:
+        sp.qf("deferred", d)
+    check("unusual but valid files are parsed", sp,
+          scan={"files": len(ok), "parsed": len(ok)})
+
+
+def case_special_files(root):
+    sp = Spool(root)
+    os.makedirs(os.path.join(sp.dir, "active"))
+    os.symlink("/etc/passwd", sp.path("active", "ABCDEF0001"))
+    os.mkfifo(sp.path("active", "ABCDEF0002"))       # must not block
+    os.makedirs(sp.path("active", "ABCDEF0003"))
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(sp.path("active", "ABCDEF0004"))
+    sp.raw("incoming", b"", mode=0o700)               # zero bytes, complete
+    sp.raw("incoming", b"", mode=0o600)               # being written
+    sp.qf("incoming", message(), mode=0o600)          # being written
+    sp.qf("hold", message(), mode=0o644)
+    sp.raw("incoming", b"x", name="12345.67890")       # temporary name
+    sp.raw("incoming", b"x", name="ABC#FIX")
+    d = os.path.join(sp.dir, "deferred", *"ABCDEFGHIJKLMNOPQ")  # depth 17
+    os.makedirs(d)
+    with open(os.path.join(d, "ABCDEF0005"), "wb") as f:
+        f.write(b"never reached")
+    try:
+        check("symlinks, FIFOs, sockets, directories and odd names are ignored",
+              sp, scan={"files": 11, "parsed": 0, "ignored": 7,
+                        "unparseable": 1, "skipped": 3})
+    finally:
+        s.close()
+
+    sp = Spool(root)
+    os.makedirs(os.path.join(sp.dir, "incoming"))
+    for i in range(10000):
+        open(os.path.join(sp.dir, "incoming", "x%d.tmp" % i), "w").close()
+    sp.qf("incoming", message())
+    check("a 10,000-entry directory of invalid names", sp,
+          scan={"files": 10001, "parsed": 1, "ignored": 10000})
+
+
+def case_huge(root):
+    mib = 1 << 20
+    sp = Spool(root)
+    big_sender = b"a" * mib + b"@big.example"
+    sp.qf("deferred", message(sender=big_sender))
+    sp.qf("deferred", message(env=[b"sasl_username=" + b"u" * mib]))
+    sp.qf("deferred", message(content=[b"z" * mib, b"y" * (3 * mib)]))
+    sp.qf("deferred", message(rcpts=[b"r" * mib + b"@big.example"]))
+    sp.qf("deferred", "size auto\nT 1 0\nS s@x\nfill O 1048576 o\nR r@x\n"
+          "fill w 1048576 w\nM\nX\nfill A 1048576 a\nE\n")
+
+    def expect(got):
+        key = pm.sender_key(big_sender[:4096])
+        row = series(got, "postfix_queue_sender", "sender", key)
+        return [] if row and len(key.encode()) == 512 else \
+            ["1 MiB sender not reported as its 512-byte prefix"]
+    check("1 MiB records are read only as far as needed", sp,
+          scan={"files": 5, "parsed": 5}, expect=expect)
+
+    sp = Spool(root)
+    n = 50000
+    desc = ["size auto %d" % n, "T 1 0", "S bulk@spam.example"]
+    desc += ["R r%d@d%d.example" % (i, i) for i in range(n)]
+    desc += ["M", "X", "E"]
+    sp.qf("deferred", "\n".join(desc) + "\n")
+
+    def many(got):
+        rows = [k for k in got if k[0] == "postfix_queue_recipient_domain"]
+        other = got.get(("postfix_queue_recipient_domain", (("domain", "(other)"),)))
+        total = got[("postfix_queue_total", ())]
+        problems = []
+        if len(rows) != 21 or other is None or other["recipients"] != n - 20:
+            problems.append("--top 20 must give 20 rows and (other): %d rows, %s"
+                            % (len(rows), other))
+        if total["recipients"] != n:
+            problems.append("total recipients %s" % total["recipients"])
+        return problems
+    check("50,000 recipients in 50,000 domains", sp,
+          scan={"parsed": 1}, expect=many, args=("--top", "20"))
+
+
+def case_queues(root):
+    sp = Spool(root)
+    # postdrop's format, and one without T (its mtime is the arrival)
+    sp.qf("maildrop", "T %d 0\nA rewrite_context=local\nF root\nS root@host\n"
+          "R a@dest.example\nM\nN hi\nX\nR b@dest.example\nE\n" % (NOW - 30),
+          mode=0o744)
+    p = sp.qf("maildrop", "S old@host\nR a@dest.example\nM\nX\nE\n", mode=0o744)
+    os.utime(p, (NOW - 3600, NOW - 3600))
+    # an unparseable file in the corrupt queue still counts there
+    sp.raw("corrupt", b"garbage", mode=0o400)
+    sp.qf("corrupt", message())
+
+    def expect(got):
+        md = got[("postfix_queue", (("queue", "maildrop"),))]
+        cq = got[("postfix_queue", (("queue", "corrupt"),))]
+        total = got[("postfix_queue_total", ())]
+        problems = []
+        if md["length"] != 2 or md["recipients"] != 3 or md["age"] != 3600:
+            problems.append("maildrop: %s" % md)
+        if cq["length"] != 2:
+            problems.append("corrupt: %s" % cq)
+        if total["length"] != 2:
+            problems.append("total must not include corrupt: %s" % total)
+        return problems
+    check("maildrop and corrupt queues", sp,
+          scan={"files": 4, "parsed": 3, "unparseable": 1}, expect=expect)
+
+
+def case_unreadable_queue(root):
+    """A queue directory that cannot be opened is an error, not zero."""
+    sp = Spool(root)
+    os.makedirs(os.path.join(sp.dir, "deferred"))
+    os.symlink("/nonexistent", os.path.join(sp.dir, "active"))
+    res, err, _ = run(PFQMON, sp, [], True)
+    ok = res is not None and res.returncode == 1 and not res.stdout \
+        and b"active" in res.stderr
+    tap(ok, "a queue directory that is a symlink is refused with exit 1",
+        err or (res and res.stderr))
+    res, err, _ = run(PFQMON, Spool(root), [], True)
+    tap(res is not None and res.returncode == 0,
+        "an empty queue directory gives zeros and exit 0")
+
+
+def main():
+    root = tempfile.mkdtemp(prefix="pfqmon-hostile.")
+    try:
+        for case in (case_hostile_identities, case_truncations,
+                     case_broken_records, case_special_files, case_huge,
+                     case_queues, case_unreadable_queue):
+            case(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# lint.sh - rules the compiler does not enforce.
+#
+# - no banned C library calls in agent/ (unbounded copies and unchecked
+#   number parsing: gets strcpy strcat sprintf vsprintf strtok atoi atol
+#   atoll sscanf strncpy);
+# - the code that touches the spool never opens for writing, locks,
+#   renames, removes or chmods anything;
+# - every agent source compiles without a warning under -Werror;
+# - at most one module includes curl, at most one jansson.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib/tap.sh
+
+banned='\b(gets|strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|atoll|sscanf|strncpy)[[:space:]]*\('
+hits=$(grep -nE "$banned" agent/*.c agent/*.h || true)
+if [ -z "$hits" ]; then ok "lint: no banned C library calls in agent/"
+else not_ok "lint: banned calls: $hits"; fi
+
+writes='O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|O_APPEND|\brename(at)?\(|\bunlink(at)?\(|\bchmod\(|\bfchmod(at)?\(|\bchown\(|\bflock\(|F_SETLK|\blockf\(|\butimes?\(|\bftruncate\(|\bmkdir\('
+hits=$(grep -nE "$writes" agent/spool.c agent/qfile.c agent/rec.c || true)
+if [ -z "$hits" ]; then ok "lint: the spool reader never writes, locks, renames or chmods"
+else not_ok "lint: write-like calls in the spool reader: $hits"; fi
+
+CC=${CC:-cc}
+flags="-std=c11 -O2 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
+ -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+ -D_DEFAULT_SOURCE -Werror -fsyntax-only"
+fails=""
+for f in agent/*.c; do
+	# shellcheck disable=SC2086
+	$CC $flags "$f" 2>/dev/null || fails="$fails $f"
+done
+if [ -z "$fails" ]; then ok "lint: agent/ compiles with -Wall -Wextra -Werror"
+else not_ok "lint: warnings in:$fails"; fi
+
+n=$(grep -l '#include <curl/' agent/*.c agent/*.h 2>/dev/null | wc -l)
+m=$(grep -l '#include <jansson.h>' agent/*.c agent/*.h 2>/dev/null | wc -l)
+check "lint: at most one module includes curl and one jansson" test "$n" -le 1 -a "$m" -le 1

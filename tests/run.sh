@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# run.sh - every test group of "make check", in one run.
+#
+# Each group prints TAP lines ("ok ..." / "not ok ..."); this script shows
+# them, counts them, and ends with exactly one line "N passed, N failed".
+# A group that exits non-zero without reporting a failure, or reports no
+# test at all, counts as one failure. Exit status 1 if anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+PASS=0
+FAIL=0
+OUT=$(mktemp "${TMPDIR:-/tmp}/pfqmon-check.XXXXXX") || exit 1
+trap 'rm -f "$OUT"' EXIT
+PYTHON=${PYTHON:-/usr/bin/python3}
+export PYTHON
+
+# group NAME COMMAND...: run one group and count its results
+group() {
+	local name=$1 rc pass fail
+	shift
+	printf '# %s\n' "$name"
+	"$@" >"$OUT" 2>&1
+	rc=$?
+	sed -e '/^ok /d' -e 's/^/  /' "$OUT" | grep -v '^  1\.\.[0-9]*$' || true
+	pass=$(grep -c '^ok ' "$OUT")
+	fail=$(grep -c '^not ok ' "$OUT")
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		printf '  not ok - %s exited with status %d\n' "$name" "$rc"
+		fail=1
+	elif [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then
+		printf '  not ok - %s ran no test\n' "$name"
+		fail=1
+	fi
+	printf '  %d passed, %d failed\n' "$pass" "$fail"
+	PASS=$((PASS + pass))
+	FAIL=$((FAIL + fail))
+}
+
+# unit_valgrind: the unit tests once more, under valgrind
+unit_valgrind() {
+	local log
+	log=$(mktemp) || return 1
+	if ! command -v valgrind >/dev/null; then
+		echo "not ok - valgrind is not installed"
+		return 0
+	fi
+	if CK_FORK=no valgrind -q --error-exitcode=9 --leak-check=full \
+	    --errors-for-leak-kinds=all build/tests/unit >"$log" 2>&1; then
+		echo "ok - unit tests under valgrind: no errors, no leaks"
+	else
+		echo "not ok - unit tests under valgrind"
+		grep -v '^ok ' "$log" | head -40 | sed 's/^/#   /'
+	fi
+	rm -f "$log"
+}
+
+# fuzz_replay: every corpus and crash input through the sanitized targets
+fuzz_replay() {
+	local t dirs
+	for t in fuzz_qfile fuzz_lp; do
+		dirs="tests/fuzz/corpus/$t"
+		[ -d "tests/fuzz/crashes/$t" ] && dirs="$dirs tests/fuzz/crashes/$t"
+		# shellcheck disable=SC2086
+		build/tests/$t-replay $dirs || return 1
+	done
+}
+
+group "unit tests" build/tests/unit
+group "unit tests (ASan+UBSan)" build/tests/unit-san
+group "unit tests (valgrind)" unit_valgrind
+group "golden: Postfix 3.7 sample files" tests/golden/run.sh
+group "command line" tests/cli/run.sh
+group "hostile input" "$PYTHON" tests/hostile/run.py
+group "fuzz corpus replay (ASan+UBSan)" fuzz_replay
+group "lint" tests/lint.sh
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
