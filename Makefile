@@ -1,8 +1,11 @@
 # pfqmon - Postfix queue monitor for the TICK stack.
 #
 #   make                 build agent/pfqmon
-#   make check           unit, golden, fuzz-corpus and hostile-input tests,
-#                        also under ASan+UBSan and valgrind
+#   make demo            (root) install what it needs, then show pfqmon on a
+#                        throw-away Postfix with a compromised account
+#   make check           unit, golden, hostile-input, fuzz-corpus and lint
+#                        tests (also under ASan+UBSan and valgrind), and the
+#                        integration tests against a real Postfix and InfluxDB
 #   make fuzz            run the libFuzzer targets (clang) for FUZZ_SECONDS each
 #   make lint            refuse banned C library calls
 #   make install         PREFIX=/usr/local DESTDIR=
@@ -19,6 +22,7 @@ CC	?= cc
 CLANG	?= clang
 OPT	?= -O2 -g
 FUZZ_SECONDS ?= 60
+PYTHON	?= /usr/bin/python3
 
 WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
@@ -97,7 +101,12 @@ TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/tests/unit \
 	  $(FUZZERS:%=build/tests/%-replay)
 
 check: $(TEST_PROGS)
-	tests/run.sh
+	PYTHON=$(PYTHON) tests/run.sh
+
+demo:
+	tests/install-deps.sh demo
+	$(MAKE) agent/pfqmon build/tests/lpcheck
+	$(PYTHON) tests/integration/demo.py
 
 test: check
 
@@ -117,5 +126,5 @@ uninstall:
 clean:
 	rm -rf build agent/pfqmon
 
-.PHONY: all check test fuzz lint install uninstall clean
+.PHONY: all check demo test fuzz lint install uninstall clean
 .SECONDARY:

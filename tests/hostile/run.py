@@ -422,12 +422,58 @@ def case_unreadable_queue(root):
         "an empty queue directory gives zeros and exit 0")
 
 
+def case_syscall_faults(root):
+    """The races and I/O errors of a live spool, made deterministic with
+    strace's fault injection on one file or directory by name."""
+    if shutil.which("strace") is None:
+        tap(False, "strace is not installed: syscall fault injection skipped")
+        return
+    sp = Spool(root)
+    qf = message()
+    sp.qf("deferred", qf, name="AAAAAA00001")
+    sp.qf("deferred", qf, name="AAAAAA00002")
+    os.makedirs(os.path.join(sp.dir, "active", "C"))
+    cfile = sp.qf("active/C", qf, name="CCCCCC00001")
+    faults = [
+        # (what, strace arguments, expected scan counters, total length)
+        ("a file deleted between readdir and open is vanished",
+         ["-P", "AAAAAA00001", "-e", "trace=openat", "-e", "inject=openat:error=ENOENT"],
+         {"files": 3, "parsed": 2, "vanished": 1, "errors": 0}, 2),
+        ("a hash directory removed between readdir and open is no error",
+         ["-P", "C", "-e", "trace=openat", "-e", "inject=openat:error=ENOENT"],
+         {"files": 2, "parsed": 2, "vanished": 0, "errors": 0}, 2),
+        ("a file that cannot be opened is an error, and the scan goes on",
+         ["-P", "AAAAAA00002", "-e", "trace=openat", "-e", "inject=openat:error=EACCES"],
+         {"files": 3, "parsed": 2, "errors": 1}, 2),
+        ("a read error is an error, and the scan goes on",
+         # fd-based calls match by the resolved, absolute path
+         ["-P", cfile, "-e", "trace=pread64", "-e", "inject=pread64:error=EIO"],
+         {"files": 3, "parsed": 2, "errors": 1}, 2),
+    ]
+    for what, sargs, scan, length in faults:
+        res = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null"] + sargs
+                             + [PFQMON, "--queue-dir", sp.dir], capture_output=True,
+                             timeout=BOUND_SECONDS)
+        problems = []
+        if res.returncode != 0:
+            problems.append("exit %d: %s" % (res.returncode, res.stderr[:300]))
+        else:
+            got = pm.decode(res.stdout, LPCHECK)
+            s = got[("postfix_queue_scan", (("source", "spool"),))]
+            for k, v in scan.items():
+                if s[k] != v:
+                    problems.append("scan %s: expected %d, got %d" % (k, v, s[k]))
+            if got[("postfix_queue_total", ())]["length"] != length:
+                problems.append("total length %s" % got[("postfix_queue_total", ())])
+        tap(not problems, what, "\n".join(problems))
+
+
 def main():
     root = tempfile.mkdtemp(prefix="pfqmon-hostile.")
     try:
         for case in (case_hostile_identities, case_truncations,
                      case_broken_records, case_special_files, case_huge,
-                     case_queues, case_unreadable_queue):
+                     case_queues, case_unreadable_queue, case_syscall_faults):
             case(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)

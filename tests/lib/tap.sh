@@ -14,21 +14,13 @@ check() {
 	if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 
-# mktemp_dir: a private directory, removed by cleanup_dirs on exit
-TAP_DIRS=()
+# mktemp_dir: a private directory under this script's temporary root,
+# which is removed on exit (also when mktemp_dir ran in a subshell).
+TAP_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/pfqmon-test.XXXXXX") || exit 1
+trap 'rm -rf -- "$TAP_ROOT"' EXIT
 mktemp_dir() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/pfqmon-test.XXXXXX") || exit 1
-	TAP_DIRS+=("$d")
-	printf '%s\n' "$d"
+	mktemp -d "$TAP_ROOT/d.XXXXXX"
 }
-cleanup_dirs() {
-	local d
-	for d in "${TAP_DIRS[@]}"; do
-		[ -n "$d" ] && rm -rf -- "$d"
-	done
-}
-trap cleanup_dirs EXIT
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 PFQMON=${PFQMON:-agent/pfqmon}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# install-deps.sh [demo|all] - install the Debian packages pfqmon needs.
+#
+#   demo: build the agent and run a throw-away Postfix (make demo)
+#   all:  also everything make check uses (.ci/run)
+#
+# Noninteractive, waits for the dpkg lock (other jobs may share the
+# machine), retries a failed download. Installing postfix this way never
+# configures or starts a mail system: the tests run their own instances.
+set -euo pipefail
+
+profile=${1:-all}
+DEMO=(build-essential pkg-config python3 postfix)
+ALL=("${DEMO[@]}"
+	libcurl4-openssl-dev libjansson-dev	# HTTP push, JSON configuration
+	check valgrind clang strace		# unit tests, leak checks, fuzzers, fault injection
+	influxdb influxdb-client curl		# the line-protocol parser of record
+)
+case $profile in
+demo) PACKAGES=("${DEMO[@]}") ;;
+all) PACKAGES=("${ALL[@]}") ;;
+*) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "$0: run as root to install: ${missing[*]}" >&2; exit 1; }
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+APT=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
+printf '%s\n' 'postfix postfix/main_mailer_type select No configuration' \
+    'postfix postfix/mailname string pfqmon.invalid' | $SUDO debconf-set-selections
+for attempt in 1 2 3; do
+	if $SUDO "${APT[@]}" update && \
+	    $SUDO "${APT[@]}" install --no-install-recommends "${missing[@]}"; then
+		exit 0
+	fi
+	sleep $((attempt * 10))
+done
+echo "$0: apt-get failed" >&2
+exit 1

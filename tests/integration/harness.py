@@ -1,0 +1,434 @@
+"""harness.py - real Postfix and InfluxDB instances for pfqmon's tests.
+
+Everything here is private to one test run: a base directory from mkdtemp,
+loopback ports chosen free at start, a syslog_name with the run's id. The
+default /etc/postfix and /var/spool/postfix, and port 25, are never
+touched. Processes are stopped by the PIDs this module started, in
+close(), which the tests call from finally blocks and atexit.
+
+Needs root (Postfix's setgid tools take -c only from root) and Debian's
+postfix, influxdb and python3 packages. Standard library only.
+"""
+
+import atexit
+import json
+import os
+import pwd
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SBIN = "/usr/sbin"
+
+
+def _terminate(signum, frame):
+    # A CI timeout sends SIGTERM: unwind, so that finally blocks and
+    # atexit stop the Postfix and InfluxDB instances this run started.
+    raise SystemExit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _terminate)
+
+
+def free_port():
+    """A loopback TCP port nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(cmd, check=True, **kw):
+    return subprocess.run(cmd, capture_output=True, check=check, **kw)
+
+
+class Tarpit:
+    """Accepts SMTP connections and never answers: mail routed here stays
+    in the active queue. Stops by itself after max_seconds."""
+
+    def __init__(self, max_seconds=1800):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(512)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stopped = False
+        self.deadline = time.monotonic() + max_seconds
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.5)
+        while not self.stopped and time.monotonic() < self.deadline:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+
+    def close(self):
+        self.stopped = True
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+class Postfix:
+    """A throw-away Postfix instance: own config, queue, data and log
+    directories, smtpd on a loopback port."""
+
+    def __init__(self, root=None, long_ids=False, name="pfqtest"):
+        self.base = tempfile.mkdtemp(prefix="pfqmon-postfix.", dir=root)
+        os.chmod(self.base, 0o755)
+        self.conf = os.path.join(self.base, "etc")
+        self.spool = os.path.join(self.base, "spool")
+        self.data = os.path.join(self.base, "data")
+        self.logfile = os.path.join(self.base, "log", "maillog")
+        self.long_ids = long_ids
+        self.name = "%s-%d" % (name, os.getpid())
+        self.tarpit = Tarpit()
+        self.smtp_port = None
+        self.dead_port = free_port()        # relayhost: connection refused
+        self.running = False
+        self.master_pid = None
+        atexit.register(self.close)
+
+    # -- setup ------------------------------------------------------------
+
+    def setup(self):
+        pf = pwd.getpwnam("postfix")
+        for d in (self.conf, self.spool, self.data, os.path.dirname(self.logfile)):
+            os.makedirs(d, exist_ok=True)
+        os.chown(self.data, pf.pw_uid, pf.pw_gid)
+        open(self.logfile, "a").close()
+        os.chown(self.logfile, pf.pw_uid, pf.pw_gid)
+        for f in ("master.cf", "dynamicmaps.cf", "postfix-files"):
+            shutil.copy("/etc/postfix/" + f, self.conf)
+        for d in ("dynamicmaps.cf.d", "postfix-files.d"):
+            if os.path.isdir("/etc/postfix/" + d):
+                shutil.copytree("/etc/postfix/" + d, os.path.join(self.conf, d))
+        shutil.copy("/usr/share/postfix/main.cf.debian",
+                    os.path.join(self.conf, "main.cf"))
+        self.smtp_port = free_port()
+        nets = "127.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24"
+        self.postconf(
+            "compatibility_level = 3.6",
+            "queue_directory = " + self.spool,
+            "data_directory = " + self.data,
+            "maillog_file = " + self.logfile,
+            "maillog_file_prefixes = /var, /dev/stdout, " + self.base,
+            "syslog_name = " + self.name,
+            "myhostname = trial.invalid", "mydomain = invalid",
+            "myorigin = $myhostname", "mydestination =",
+            "local_recipient_maps =", "alias_maps =", "alias_database =",
+            "inet_interfaces = loopback-only", "inet_protocols = ipv4",
+            "mynetworks = " + nets,
+            "smtpd_authorized_xclient_hosts = " + nets,
+            "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
+            "smtpd_recipient_restrictions = check_recipient_access inline:{ hold.test=HOLD }",
+            "relayhost = [127.0.0.1]:%d" % self.dead_port,
+            "transport_maps = inline:{ tarpit.test=smtp:[127.0.0.1]:%d, "
+            "discard.test=discard: }" % self.tarpit.port,
+            "smtp_connect_timeout = 5s", "smtp_helo_timeout = 3600s",
+            "minimal_backoff_time = 3600s", "maximal_backoff_time = 4000s",
+            "queue_run_delay = 3600s", "qmgr_message_active_limit = 100",
+            "in_flow_delay = 0",
+            "smtp_tls_security_level = none", "smtpd_tls_security_level = none",
+            "smtpd_client_connection_rate_limit = 0",
+            "smtpd_client_message_rate_limit = 0",
+            "smtpd_peername_lookup = no", "disable_dns_lookups = yes",
+            "smtp_host_lookup = native", "default_process_limit = 20",
+            "smtputf8_enable = yes",
+            "enable_long_queue_ids = " + ("yes" if self.long_ids else "no"))
+        run([SBIN + "/postconf", "-c", self.conf, "-F", "*/*/chroot = n"])
+        run([SBIN + "/postconf", "-c", self.conf, "-F",
+             "smtp/inet/service = 127.0.0.1:%d" % self.smtp_port])
+        res = run([SBIN + "/postfix", "-c", self.conf, "check"], check=False)
+        if res.returncode != 0:
+            raise RuntimeError("postfix check failed: %s\n%s" % (
+                res.stderr.decode(errors="replace"), self.log_tail()))
+
+    def postconf(self, *settings):
+        run([SBIN + "/postconf", "-c", self.conf, "-e"] + list(settings))
+
+    def log_tail(self, n=20):
+        try:
+            with open(self.logfile, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self):
+        res = run([SBIN + "/postfix", "-c", self.conf, "start"], check=False)
+        if res.returncode != 0:
+            raise RuntimeError("postfix start failed:\n" + self.log_tail())
+        self.running = True
+        pidfile = os.path.join(self.spool, "pid", "master.pid")
+        for _ in range(100):
+            try:
+                self.master_pid = int(open(pidfile).read().split()[0])
+                break
+            except (OSError, ValueError, IndexError):
+                time.sleep(0.05)
+        self.wait_smtp()
+
+    def wait_smtp(self, timeout=10):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.smtp_port), 1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("smtpd does not listen:\n" + self.log_tail())
+
+    def stop(self):
+        if not self.running:
+            return
+        run([SBIN + "/postfix", "-c", self.conf, "stop"], check=False)
+        self.running = False
+        # postfix stop signals master and returns; wait for it by PID.
+        for _ in range(200):
+            if self.master_pid is None or not pid_alive(self.master_pid):
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(self.master_pid, signal.SIGKILL)
+
+    def close(self):
+        try:
+            self.stop()
+        finally:
+            self.tarpit.close()
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    # -- the queue, as Postfix sees it -------------------------------------
+
+    def postqueue_j(self):
+        res = run([SBIN + "/postqueue", "-c", self.conf, "-j"], check=False)
+        return [json.loads(l) for l in res.stdout.decode("utf-8").splitlines() if l]
+
+    def postsuper(self, flag, ids):
+        run([SBIN + "/postsuper", "-c", self.conf, flag, "-"],
+            input="".join(i + "\n" for i in ids).encode())
+
+    def postcat_envelopes(self, ids):
+        """{queue_id: facts} from one 'postcat -e -q ID...' run: the stored
+        sender, the pending recipients, sasl_username and client address
+        (log_client_address first), and the queue the file is in."""
+        out = {}
+        for i in range(0, len(ids), 200):
+            res = run([SBIN + "/postcat", "-c", self.conf, "-e", "-q"]
+                      + ids[i:i + 200], check=False)
+            out.update(parse_postcat_e(res.stdout, self.spool))
+        return out
+
+    def sendmail(self, sender, rcpt, body=b"Subject: local\n\nhello\n"):
+        run([SBIN + "/sendmail", "-C", self.conf, "-f", sender, rcpt], input=body)
+
+    def wait_settled(self, quiet=1.0, timeout=60):
+        """Wait until postqueue -j lists the same (queue, id) set for
+        `quiet` seconds: nothing moves any more."""
+        end = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while time.monotonic() < end:
+            now = sorted((m["queue_name"], m["queue_id"]) for m in self.postqueue_j())
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return last
+            time.sleep(0.1)
+        raise RuntimeError("the queue does not settle")
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def parse_postcat_e(data, spool):
+    """postcat -e output -> {queue_id: facts}."""
+    out, cur = {}, None
+    for raw in data.split(b"\n"):
+        if raw.startswith(b"*** ENVELOPE RECORDS "):
+            path = raw[len(b"*** ENVELOPE RECORDS "):-len(b" ***")].decode()
+            rel = os.path.relpath(path, spool) if path.startswith("/") else path
+            qid = os.path.basename(rel)
+            cur = out[qid] = {"queue": rel.split("/")[0], "sender": None,
+                              "recipients": [], "sasl": None, "client": None,
+                              "log_client": None, "arrival": None, "seg": "env"}
+            continue
+        if cur is None:
+            continue
+        if raw.startswith(b"*** MESSAGE CONTENTS") or raw.startswith(b"*** HEADER EXTRACTED"):
+            cur["seg"] = "extract" if b"EXTRACTED" in raw else "content"
+            continue
+        name, sep, payload = raw.partition(b": ")
+        if not sep:
+            continue
+        name = name.strip()
+        if name == b"sender" and cur["sender"] is None:
+            cur["sender"] = payload
+        elif name == b"recipient":
+            cur["recipients"].append(payload)
+        elif name == b"named_attribute" and cur["seg"] == "env":
+            k, _, v = payload.partition(b"=")
+            for attr, slot in ((b"sasl_username", "sasl"), (b"client_address", "client"),
+                               (b"log_client_address", "log_client")):
+                if k == attr and v and cur[slot] is None:
+                    cur[slot] = v
+    for f in out.values():
+        f["client"] = f.pop("log_client") or f["client"]
+        del f["seg"]
+    return out
+
+
+# -- SMTP injection --------------------------------------------------------
+
+class Injector:
+    """One SMTP connection, many transactions; XCLIENT before a message
+    sets the client address and SASL login Postfix records for it."""
+
+    def __init__(self, port):
+        self.port = port
+        self.smtp = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        self.smtp.ehlo("injector.test")
+
+    def xclient(self, addr=None, login=None, name=None):
+        args = []
+        if addr:
+            args.append("ADDR=" + addr)
+        args.append("LOGIN=" + (login if login else "[UNAVAILABLE]"))
+        if name:
+            args.append("NAME=" + name)
+        code, msg = self.smtp.docmd("XCLIENT", " ".join(args))
+        if code != 220:
+            raise RuntimeError("XCLIENT %s: %d %s" % (args, code, msg))
+        # After XCLIENT the session restarts: EHLO again.
+        self.smtp.ehlo_resp = None
+        self.smtp.ehlo("client.test")
+
+    def send(self, sender, rcpts, body=None, utf8=False):
+        """MAIL FROM and RCPT TO exactly as given (no address rewriting
+        by smtplib), then DATA. Returns the reply to DATA."""
+        s = self.smtp
+        s.command_encoding = "utf-8" if utf8 else "ascii"
+        opts = " SMTPUTF8" if utf8 else ""
+        code, msg = s.docmd("MAIL FROM:<%s>%s" % (sender, opts))
+        if code != 250:
+            s.rset()
+            raise RuntimeError("MAIL FROM:<%r>: %d %s" % (sender, code, msg))
+        for r in rcpts:
+            code, msg = s.docmd("RCPT TO:<%s>" % r)
+            if code not in (250, 251):
+                s.rset()
+                raise RuntimeError("RCPT TO:<%s>: %d %s" % (r, code, msg))
+        if body is None:
+            body = b"Subject: test\r\nFrom: x@x.test\r\n\r\nhello\r\n"
+        code, msg = s.data(body)
+        if code != 250:
+            raise RuntimeError("DATA: %d %s" % (code, msg))
+        return msg
+
+    def close(self):
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+# -- InfluxDB ---------------------------------------------------------------
+
+class Influx:
+    """A private InfluxDB 1.x: own directories, loopback HTTP and RPC
+    ports, no reporting, no _internal database."""
+
+    def __init__(self, root=None):
+        self.base = tempfile.mkdtemp(prefix="pfqmon-influx.", dir=root)
+        self.port = free_port()
+        self.rpc_port = free_port()
+        self.proc = None
+        atexit.register(self.close)
+
+    def start(self):
+        conf = os.path.join(self.base, "influxdb.conf")
+        b = self.base
+        with open(conf, "w") as f:
+            f.write('reporting-disabled = true\n'
+                    'bind-address = "127.0.0.1:%d"\n'
+                    '[meta]\n  dir = "%s/meta"\n  logging-enabled = false\n'
+                    '[data]\n  dir = "%s/data"\n  wal-dir = "%s/wal"\n'
+                    '  query-log-enabled = false\n  index-version = "inmem"\n'
+                    '[monitor]\n  store-enabled = false\n'
+                    '[http]\n  enabled = true\n  bind-address = "127.0.0.1:%d"\n'
+                    '  auth-enabled = false\n  log-enabled = false\n'
+                    '  pprof-enabled = false\n'
+                    '[continuous_queries]\n  enabled = false\n'
+                    '[subscriber]\n  enabled = false\n'
+                    % (self.rpc_port, b, b, b, self.port))
+        self.log = open(os.path.join(b, "influxd.log"), "wb")
+        self.proc = subprocess.Popen(["influxd", "run", "-config", conf],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(self.url("/ping"), timeout=1) as r:
+                    if r.status == 204:
+                        return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise RuntimeError("influxd did not start")
+
+    def url(self, path, **params):
+        q = "?" + urllib.parse.urlencode(params) if params else ""
+        return "http://127.0.0.1:%d%s%s" % (self.port, path, q)
+
+    def query(self, q, db=None):
+        params = {"q": q}
+        if db:
+            params["db"] = db
+        req = urllib.request.Request(self.url("/query"),
+                                     data=urllib.parse.urlencode(params).encode())
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read().decode("utf-8"))
+
+    def write(self, db, body):
+        """POST /write; returns (status, error body)."""
+        req = urllib.request.Request(self.url("/write", db=db, precision="ns"),
+                                     data=body, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        shutil.rmtree(self.base, ignore_errors=True)
