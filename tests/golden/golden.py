@@ -22,6 +22,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from taplib import tap  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
 FIX = "tests/fixtures/postfix-3.7"
@@ -38,12 +39,6 @@ def sections(path):
             elif cur is not None:
                 out[cur].append(line)
     return out
-
-
-def tap(ok, name, detail=()):
-    print(("ok - " if ok else "not ok - ") + name)
-    for d in list(detail)[:15]:
-        print("#   " + d)
 
 
 def records(qfdump):

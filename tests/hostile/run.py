@@ -25,6 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
@@ -35,18 +36,6 @@ FIX = "tests/fixtures/postfix-3.7"
 NOW = 1800000000
 BOUND_AS = 256 << 20            # address space of the plain build
 BOUND_SECONDS = 20
-
-failures = 0
-
-
-def tap(ok, name, detail=None):
-    global failures
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failures += 1
-        if detail:
-            for line in str(detail).splitlines()[:12]:
-                print("#   " + line)
 
 
 def esc(b):
@@ -477,7 +466,7 @@ def main():
             case(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import scene  # noqa: E402
@@ -33,17 +33,6 @@ import scene  # noqa: E402
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
 LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
-failures = 0
-
-
-def tap(ok, name, detail=()):
-    global failures
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failures += 1
-        for d in list(detail)[:15]:
-            print("#   " + str(d))
-
 
 def pfqmon(binary, spool, now):
     return subprocess.run([binary, "--queue-dir", spool, "--top", "0",
@@ -243,7 +232,7 @@ def main():
         tap(False, "influxd: %s" % e)
     finally:
         influx.close()
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

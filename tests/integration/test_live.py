@@ -19,8 +19,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
@@ -28,17 +28,6 @@ PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
 LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
 MESSAGES = 1500
-failures = 0
-
-
-def tap(ok, name, detail=()):
-    global failures
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        failures += 1
-        for d in list(detail)[:15]:
-            print("#   " + str(d))
-
 
 class Flow:
     """Submits MESSAGES messages; counts each before its DATA starts, so
@@ -146,7 +135,7 @@ def main():
         tap(False, "live: harness error: %s: %s" % (type(e).__name__, e), [p.log_tail()])
     finally:
         p.close()
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

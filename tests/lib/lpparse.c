@@ -133,6 +133,22 @@ parse_int(const char *s, size_t len, size_t *i, int64_t *v)
 	return 0;
 }
 
+/* scan_key - a tag or field key from s[start], which must end in '=' */
+static size_t
+scan_key(const char *s, size_t len, size_t start, const char *what,
+    const char **err)
+{
+	size_t	end = scan_token(s, len, start, ",= ", 0, err);
+
+	if (end == (size_t)-1)
+		return end;
+	if (end == start || end >= len || s[end] != '=') {
+		*err = what;
+		return (size_t)-1;
+	}
+	return end;
+}
+
 /* lpp_parse - one line without its LF; 0 or -1 with *err */
 int
 lpp_parse(struct lpp_line *l, const char *s, size_t len, const char **err)
@@ -159,12 +175,8 @@ lpp_parse(struct lpp_line *l, const char *s, size_t len, const char **err)
 			return -1;
 		}
 		ks = i + 1;
-		if ((ke = scan_token(s, len, ks, ",= ", 0, err)) == (size_t)-1)
+		if ((ke = scan_key(s, len, ks, "bad tag key", err)) == (size_t)-1)
 			return -1;
-		if (ke == ks || ke >= len || s[ke] != '=') {
-			*err = "bad tag key";
-			return -1;
-		}
 		if ((e = scan_token(s, len, ke + 1, ",= ", 1, err)) == (size_t)-1)
 			return -1;
 		if (e == ke + 1) {
@@ -199,12 +211,8 @@ lpp_parse(struct lpp_line *l, const char *s, size_t len, const char **err)
 			return -1;
 		}
 		ks = i + 1;
-		if ((ke = scan_token(s, len, ks, ",= ", 0, err)) == (size_t)-1)
+		if ((ke = scan_key(s, len, ks, "bad field key", err)) == (size_t)-1)
 			return -1;
-		if (ke == ks || ke >= len || s[ke] != '=') {
-			*err = "bad field key";
-			return -1;
-		}
 		decode(&l->field_key[l->nfields], s + ks, ke - ks, ", =");
 		i = ke + 1;
 		if (parse_int(s, len, &i, &l->field_val[l->nfields]) < 0) {
