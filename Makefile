@@ -34,6 +34,8 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg lp report spool postconf buf msg \
@@ -45,7 +47,7 @@ SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TLIB_HDR = $(wildcard tests/lib/*.h)
-TOOLS	= qfdump mkqf lpcheck
+TOOLS	= qfdump mkqf lpcheck jsoncheck
 FUZZERS	= fuzz_qfile fuzz_lp
 
 all: agent/pfqmon
@@ -78,6 +80,9 @@ build/tests/unit-san: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
 	    $(SAN_OBJ) | build/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) \
 	    -o $@ $(UNIT_SRC) $(TLIB_SRC) $(SAN_OBJ) $(CHECK_LIBS)
+
+build/tests/jsoncheck: tests/tools/jsoncheck.c | build/tests
+	$(CC) $(ALL_CFLAGS) $(JANSSON_CFLAGS) $(LDFLAGS) -o $@ $< $(JANSSON_LIBS)
 
 build/tests/%: tests/tools/%.c $(TLIB_SRC) $(TLIB_HDR) $(LIB_OBJ) | build/tests
 	$(CC) $(ALL_CFLAGS) $(TINC) $(LDFLAGS) -o $@ $< $(TLIB_SRC) $(LIB_OBJ)

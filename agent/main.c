@@ -39,6 +39,7 @@ enum {
 	OPT_QUEUE_DIR = 256,
 	OPT_TOP,
 	OPT_NOW,
+	OPT_SCHEMA,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
 	{"config-dir", required_argument, NULL, 'c'},
 	{"top", required_argument, NULL, OPT_TOP},
 	{"now", required_argument, NULL, OPT_NOW},
+	{"schema", no_argument, NULL, OPT_SCHEMA},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -78,12 +80,26 @@ usage(void)
 "                      rest (default 20; 0 = no limit)\n"
 "  --now EPOCH         compute ages as of this Unix time (reproducible reports)\n"
 "  -v, --verbose       explain every file that is not counted, on stderr\n"
+"  --schema            list the measurements, tags and fields pfqmon writes\n"
 "  -h, --help          this text\n"
 "  -V, --version       print the version\n"
 "\n"
 "Needs read access to the queue: run as root or as the postfix user\n"
 "(sudo -u postfix pfqmon). Never change the queue's permissions.\n",
 	    stdout);
+}
+
+/* print_schema - --schema: the names report_write() emits */
+static void
+print_schema(void)
+{
+	struct buf out;
+
+	buf_init(&out);
+	report_schema(&out);
+	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
+		msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s", strerror(errno));
+	buf_free(&out);
 }
 
 /* option_name - how the user spelled the option with this value */
@@ -170,6 +186,9 @@ parse_options(int argc, char **argv, struct options *o)
 			exit(0);
 		case 'V':
 			printf("pfqmon %s\n", PFQMON_VERSION);
+			exit(0);
+		case OPT_SCHEMA:
+			print_schema();
 			exit(0);
 		case ':':
 			msg_fatal(MSG_EXIT_USAGE, "option %s%s needs a value",

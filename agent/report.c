@@ -125,6 +125,153 @@ put_scan(struct buf *out, const struct scan_stats *st)
 	lp_end(&l);
 }
 
+/* names_add - append name to a comma-separated list unless it is there */
+static void
+names_add(struct buf *list, const char *name, size_t len)
+{
+	const char *p = list->data;
+	size_t	i = 0;
+
+	while (p && i < list->len) {
+		size_t	n = strcspn(p + i, ",");
+
+		if (n == len && memcmp(p + i, name, len) == 0)
+			return;
+		i += n + 1;
+	}
+	if (list->len)
+		buf_addc(list, ',');
+	buf_add(list, name, len);
+}
+
+/* split_keys - the keys of "k=v,k=v" into list (report values are plain) */
+static void
+split_keys(struct buf *list, const char *s, size_t len)
+{
+	size_t	i = 0, n, eq;
+
+	while (i < len) {
+		n = strcspn(s + i, ",");
+		if (n > len - i)
+			n = len - i;
+		eq = strcspn(s + i, "=");
+		names_add(list, s + i, eq < n ? eq : n);
+		i += n + 1;
+	}
+}
+
+/* One measurement of the schema and the keys seen on its lines. */
+struct schema_entry {
+	char	name[64];
+	struct buf tags, fields;
+};
+
+#define SCHEMA_MAX	16		/* measurements; report.c writes nine */
+
+/* schema_entry - the entry for a measurement name, added when new */
+static struct schema_entry *
+schema_entry(struct schema_entry *e, size_t *n, const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strlen(e[i].name) == len && memcmp(e[i].name, name, len) == 0)
+			return &e[i];
+	if (*n == SCHEMA_MAX || len >= sizeof(e[0].name))
+		abort();		/* a bug in this file, not bad input */
+	memcpy(e[*n].name, name, len);
+	e[*n].name[len] = '\0';
+	buf_init(&e[*n].tags);
+	buf_init(&e[*n].fields);
+	return &e[(*n)++];
+}
+
+/* schema_message - one message that reaches every breakdown */
+static void
+schema_message(struct qf_msg *m, struct qf_domain *dom)
+{
+	memset(m, 0, sizeof(*m));
+	m->sender.p = "s@d";
+	m->sender.len = 3;
+	m->sasl_username.p = "u";
+	m->sasl_username.len = 1;
+	m->client_address.p = "c";
+	m->client_address.len = 1;
+	dom->off = 0;
+	dom->len = 2;
+	dom->count = 1;
+	m->domain_base = "@d";
+	m->domains = dom;
+	m->ndomains = 1;
+	m->rcpt_pending = 1;
+}
+
+/* report_schema - the names report_write() emits (see report.h) */
+void
+report_schema(struct buf *out)
+{
+	static const char *const fixed[] = {T_QUEUE, T_SOURCE};
+	struct schema_entry entries[SCHEMA_MAX], *e;
+	struct agg *a = agg_create(1);
+	struct qf_domain dom;
+	struct qf_msg m;
+	struct scan_stats st;
+	struct buf rep, values[2];
+	const char *line, *end, *sp, *comma, *v;
+	size_t	n = 0, i, k;
+
+	schema_message(&m, &dom);
+	memset(&st, 0, sizeof(st));
+	agg_add(a, Q_DEFERRED, &m);
+	buf_init(&rep);
+	buf_init(&values[0]);
+	buf_init(&values[1]);
+	report_write(&rep, a, 0, &st);
+	/* The synthetic values have no escapes: plain splitting is exact. */
+	for (line = rep.data; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		sp = memchr(line, ' ', (size_t)(end - line));
+		comma = memchr(line, ',', (size_t)(sp - line));
+		e = schema_entry(entries, &n, line,
+		    (size_t)((comma ? comma : sp) - line));
+		if (comma) {
+			split_keys(&e->tags, comma + 1, (size_t)(sp - comma - 1));
+			for (k = 0; k < 2; k++) {
+				size_t	kl = strlen(fixed[k]);
+
+				if (strncmp(comma + 1, fixed[k], kl) == 0
+				    && comma[1 + kl] == '=') {
+					v = comma + 2 + kl;
+					names_add(&values[k], v, strcspn(v, ", "));
+				}
+			}
+		}
+		split_keys(&e->fields, sp + 1, (size_t)(end - sp - 1));
+	}
+	for (i = 0; i < n; i++) {
+		buf_adds(out, "measurement ");
+		buf_adds(out, entries[i].name);
+		buf_adds(out, " tags ");
+		buf_adds(out, entries[i].tags.len ? entries[i].tags.data : "-");
+		buf_adds(out, " fields ");
+		buf_adds(out, entries[i].fields.data);
+		buf_addc(out, '\n');
+		buf_free(&entries[i].tags);
+		buf_free(&entries[i].fields);
+	}
+	for (k = 0; k < 2; k++) {
+		buf_adds(out, "tagvalues ");
+		buf_adds(out, fixed[k]);
+		buf_addc(out, ' ');
+		buf_adds(out, values[k].data);
+		buf_addc(out, '\n');
+	}
+	buf_free(&values[0]);
+	buf_free(&values[1]);
+	buf_free(&rep);
+	agg_free(a);
+}
+
 /* report_write - the whole report of one scan */
 void
 report_write(struct buf *out, const struct agg *a, size_t top,

@@ -7,6 +7,14 @@
  * per queue, the breakdowns by sender, SASL user, client address, sender
  * domain and recipient domain (each at most top rows plus one "(other)"
  * row; top 0 means all rows), and postfix_queue_scan.
+ *
+ * report_schema() appends the names report_write() emits, one line per
+ * measurement, "measurement MEASUREMENT tags KEYS fields KEYS" (comma-
+ * separated keys, "-" for none), then one line "tagvalues KEY VALUES"
+ * per tag whose values pfqmon itself fixes (queue names, source). The
+ * list is read off a report of one message that reaches every
+ * breakdown, so it cannot drift from what report_write() writes; the
+ * tests check the TICKscripts and the dashboard against it.
  */
 #ifndef PFQ_REPORT_H
 #define PFQ_REPORT_H
@@ -19,5 +27,6 @@
 
 void	report_write(struct buf *, const struct agg *, size_t,
 	    const struct scan_stats *);
+void	report_schema(struct buf *);
 
 #endif

@@ -14,6 +14,7 @@ DEMO=(build-essential pkg-config python3 postfix)
 ALL=("${DEMO[@]}"
 	libcurl4-openssl-dev libjansson-dev	# HTTP push, JSON configuration
 	check valgrind clang strace		# unit tests, leak checks, fuzzers, fault injection
+	sudo					# visudo checks the shipped sudoers line
 	influxdb influxdb-client curl		# the line-protocol parser of record
 )
 case $profile in

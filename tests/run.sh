@@ -84,6 +84,7 @@ group "command line" tests/cli/run.sh
 group "hostile input" "$PYTHON" tests/hostile/run.py
 group "fuzz corpus replay (ASan+UBSan)" fuzz_replay
 group "lint" tests/lint.sh
+group "TICK bundle: TICKscripts, dashboard, Telegraf snippets" "$PYTHON" tests/tick/check.py
 group "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
 group "real Postfix: scans while mail flows" "$PYTHON" tests/integration/test_live.py

@@ -63,6 +63,17 @@ check "cli: without options, the default instance (MAIL_CONFIG) is used" cmp -s 
 grep -q '^postfix_queue_total length=9i' "$T/direct"
 check "cli: the configured spool was really read" test $? -eq 0
 
+# --schema lists exactly the measurements and fields a report has.
+"$PFQMON" --schema >"$T/schema"
+"$PFQMON" --queue-dir "$T/spool" --top 0 >"$T/report"
+a=$(awk '$1 == "measurement" { print $2 }' "$T/schema" | grep -vx postfix_queue_sasl | sort)
+b=$(sed 's/[ ,].*//' "$T/report" | sort -u)
+# (the sample spool has no SASL logins, so no postfix_queue_sasl line)
+check "cli: --schema lists the measurements a report has" test "$a" = "$b"
+a=$(awk '$1 == "measurement" && $2 == "postfix_queue_sender" { print $6 }' "$T/schema")
+b=$(grep -m1 '^postfix_queue_sender,' "$T/report" | sed 's/^[^ ]* //; s/=[0-9-]*i//g')
+check "cli: --schema lists the fields a report line has" test "$a" = "$b"
+
 # --top: each breakdown has at most N rows plus one "(other)" row.
 "$PFQMON" --queue-dir "$T/spool" --top 1 >"$T/top1"
 n=$(grep -c '^postfix_queue_sender,' "$T/top1")

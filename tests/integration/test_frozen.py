@@ -29,6 +29,7 @@ from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import scene  # noqa: E402
+import tickfiles as tf  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
@@ -181,6 +182,26 @@ def against_influx(tag, influx, out, got, facts):
         "back from InfluxDB (%d byte for byte, %d hostile)" % (exact, len(hostile)), detail)
 
 
+def dashboard_queries(tag, influx, out):
+    """Every query of the Chronograf dashboard, run on the scene's data as
+    Telegraf would have stored it (database telegraf, a host tag)."""
+    host = "mx-" + tag
+    influx.query("CREATE DATABASE telegraf")
+    status, body = influx.write("telegraf", tf.add_tag(out, "host", host))
+    if status != 204:
+        tap(False, tag + ": the report with a host tag is accepted", [body[:300]])
+        return
+    detail, n = [], 0
+    for name, q in tf.dashboard_queries("dashboards/pfqmon.json", host):
+        n += 1
+        res = influx.query(q, "telegraf")["results"][0]
+        rows = sum(len(s["values"]) for s in res.get("series", []))
+        if "error" in res or rows == 0:
+            detail.append("%s: %s -> %s" % (name, q, res.get("error", "no rows")))
+    tap(not detail, "%s: all %d dashboard queries return rows from InfluxDB" % (tag, n),
+        detail)
+
+
 def frozen(long_ids, influx):
     tag = "real-postfix-%s-ids" % ("long" if long_ids else "short")
     p = harness.Postfix(long_ids=long_ids)
@@ -209,6 +230,7 @@ def frozen(long_ids, influx):
         against_postcat(tag, pq, facts, got, now)
         scene_is_real(tag, pq, got)
         against_influx(tag, influx, out, got, facts)
+        dashboard_queries(tag, influx, out)
         after = p.postqueue_j()
         tap(sorted(m["queue_id"] for m in after) == sorted(ids),
             tag + ": the queue is unchanged after pfqmon read it")
