@@ -36,10 +36,13 @@ CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+# The agent links libcurl (push.c), jansson (config.c) and zlib (gzip).
+DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson zlib 2>/dev/null)
+DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg lp report spool postconf buf msg \
-	  xalloc
+	  xalloc settings config outq push agent
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
@@ -48,18 +51,18 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TLIB_HDR = $(wildcard tests/lib/*.h)
 TOOLS	= qfdump mkqf lpcheck jsoncheck
-FUZZERS	= fuzz_qfile fuzz_lp
+FUZZERS	= fuzz_qfile fuzz_lp fuzz_config
 
 all: agent/pfqmon
 
 agent/pfqmon: build/obj/main.o $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 build/obj/%.o: agent/%.c $(HDRS) | build/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
 build/san/%.o: agent/%.c $(HDRS) | build/san
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
 build/obj build/san build/tests build/fuzz:
 	mkdir -p $@
@@ -67,39 +70,40 @@ build/obj build/san build/tests build/fuzz:
 # --- test programs, plain and sanitized ---------------------------------
 
 build/tests/pfqmon-san: build/san/main.o $(SAN_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 TINC	= -Iagent -Itests/lib
 
 build/tests/unit: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
-	    $(LIB_OBJ) | build/tests
+	    $(HDRS) $(LIB_OBJ) | build/tests
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) -o $@ \
-	    $(UNIT_SRC) $(TLIB_SRC) $(LIB_OBJ) $(CHECK_LIBS)
+	    $(UNIT_SRC) $(TLIB_SRC) $(LIB_OBJ) $(CHECK_LIBS) $(DEP_LIBS)
 
 build/tests/unit-san: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
-	    $(SAN_OBJ) | build/tests
+	    $(HDRS) $(SAN_OBJ) | build/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) \
-	    -o $@ $(UNIT_SRC) $(TLIB_SRC) $(SAN_OBJ) $(CHECK_LIBS)
+	    -o $@ $(UNIT_SRC) $(TLIB_SRC) $(SAN_OBJ) $(CHECK_LIBS) $(DEP_LIBS)
 
 build/tests/jsoncheck: tests/tools/jsoncheck.c | build/tests
 	$(CC) $(ALL_CFLAGS) $(JANSSON_CFLAGS) $(LDFLAGS) -o $@ $< $(JANSSON_LIBS)
 
-build/tests/%: tests/tools/%.c $(TLIB_SRC) $(TLIB_HDR) $(LIB_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(TINC) $(LDFLAGS) -o $@ $< $(TLIB_SRC) $(LIB_OBJ)
+build/tests/%: tests/tools/%.c $(TLIB_SRC) $(TLIB_HDR) $(HDRS) $(LIB_OBJ) | build/tests
+	$(CC) $(ALL_CFLAGS) $(TINC) $(LDFLAGS) -o $@ $< $(TLIB_SRC) $(LIB_OBJ) \
+	    $(DEP_LIBS)
 
 # Fuzz targets built with gcc and a replay driver: make check runs the
 # corpus through them (sanitized), no libFuzzer needed.
 build/tests/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(TLIB_SRC) \
-	    $(TLIB_HDR) $(SAN_OBJ) | build/tests
+	    $(TLIB_HDR) $(HDRS) $(SAN_OBJ) | build/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TINC) $(LDFLAGS) -o $@ $< \
-	    tests/fuzz/replay.c $(TLIB_SRC) $(SAN_OBJ)
+	    tests/fuzz/replay.c $(TLIB_SRC) $(SAN_OBJ) $(DEP_LIBS)
 
 # The real fuzzers: clang's libFuzzer.
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:%=agent/%.c) $(HDRS) $(TLIB_SRC) \
 	    $(TLIB_HDR) | build/fuzz
 	$(CLANG) -std=c11 -g -O1 $(DEFS) $(TINC) \
-	    -fsanitize=fuzzer,address,undefined -o $@ $< \
-	    $(LIB_SRC:%=agent/%.c) $(TLIB_SRC)
+	    $(DEP_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(LIB_SRC:%=agent/%.c) $(TLIB_SRC) $(DEP_LIBS)
 
 TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/tests/unit \
 	  build/tests/unit-san $(TOOLS:%=build/tests/%) \

@@ -66,11 +66,15 @@ lp_int(struct lp_line *l, const char *key, int64_t v)
 	buf_addc(l->b, 'i');
 }
 
-/* lp_end - finish the line; a line without fields is a program bug */
+/* lp_end - finish the line, with a timestamp in ns unless it is 0 */
 void
-lp_end(struct lp_line *l)
+lp_end(struct lp_line *l, int64_t timestamp_ns)
 {
 	if (l->nfields == 0)
-		abort();
+		abort();		/* a line without fields is a program bug */
+	if (timestamp_ns != 0) {
+		buf_addc(l->b, ' ');
+		buf_add_i64(l->b, timestamp_ns);
+	}
 	buf_addc(l->b, '\n');
 }

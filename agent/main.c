@@ -1,92 +1,90 @@
 /*
- * main.c - pfqmon command line: one scan of a Postfix queue, printed as
- * InfluxDB line protocol on stdout (for Telegraf's inputs.exec).
+ * main.c - pfqmon command line: parse the options (settings.c's table,
+ * so every option is also a configuration key) and run the agent.
  *
  * Exit status: 0 after a scan (bad queue files are counted, not fatal),
- * 1 when the queue cannot be read or the output cannot be written, 2 for
- * bad command-line input. Trusts its arguments only after checking them.
+ * 1 when the queue cannot be read or the output cannot be delivered, 2
+ * for bad command-line input or configuration. Trusts its arguments only
+ * after checking them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "agg.h"
+#include "agent.h"
 #include "buf.h"
 #include "msg.h"
-#include "postconf.h"
 #include "report.h"
-#include "spool.h"
+#include "settings.h"
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
 #define PFQMON_VERSION "0.1.0"
 #endif
 
-#define DEFAULT_QUEUE_DIR	"/var/spool/postfix"
-#define DEFAULT_TOP		20
-#define TOP_MAX			1000000
-#define NOW_MAX			((uint64_t)1 << 40)
-
+/* Options that are actions, not settings: no configuration key. */
 enum {
-	OPT_QUEUE_DIR = 256,
-	OPT_TOP,
-	OPT_NOW,
+	OPT_CONFIG = 1,
+	OPT_HELP,
+	OPT_VERSION,
 	OPT_SCHEMA,
+	OPT_CHECK,
+	OPT_SETTING = 256		/* + index into settings_table() */
 };
 
-static const struct option long_options[] = {
-	{"queue-dir", required_argument, NULL, OPT_QUEUE_DIR},
-	{"config-dir", required_argument, NULL, 'c'},
-	{"top", required_argument, NULL, OPT_TOP},
-	{"now", required_argument, NULL, OPT_NOW},
-	{"schema", no_argument, NULL, OPT_SCHEMA},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
-};
+/* cli_name - "push_db" as the command line spells it, "push-db" */
+static void
+cli_name(char *dst, size_t cap, const char *key)
+{
+	size_t	i;
 
-struct options {
-	const char *queue_dir;
-	const char *config_dir;
-	uint64_t top;
-	int64_t	now;			/* -1: the current time */
-};
+	for (i = 0; key[i] && i + 1 < cap; i++)
+		dst[i] = key[i] == '_' ? '-' : key[i];
+	dst[i] = '\0';
+}
 
-/* usage - the --help text */
+/* usage - --help, generated from the same table */
 static void
 usage(void)
 {
-	fputs(
-"usage: pfqmon [--queue-dir DIR | -c CONFIG_DIR] [--top N] [-v]\n"
-"\n"
-"Read the Postfix queue files once, read-only, and print InfluxDB line\n"
-"protocol: per queue, in total, by age, and by sender, SASL user, client\n"
-"address, sender domain and recipient domain.\n"
-"\n"
-"  --queue-dir DIR     read this queue directory\n"
-"  -c, --config-dir D  read queue_directory from this Postfix configuration\n"
-"                      (default: postconf -h queue_directory, else\n"
-"                      " DEFAULT_QUEUE_DIR ")\n"
-"  --top N             rows per breakdown, plus one \"(other)\" row with the\n"
-"                      rest (default 20; 0 = no limit)\n"
-"  --now EPOCH         compute ages as of this Unix time (reproducible reports)\n"
-"  -v, --verbose       explain every file that is not counted, on stderr\n"
-"  --schema            list the measurements, tags and fields pfqmon writes\n"
-"  -h, --help          this text\n"
-"  -V, --version       print the version\n"
-"\n"
-"Needs read access to the queue: run as root or as the postfix user\n"
-"(sudo -u postfix pfqmon). Never change the queue's permissions.\n",
-	    stdout);
+	const struct setting_def *t;
+	char	name[64], left[96];
+	size_t	i, n;
+
+	t = settings_table(&n);
+	printf("usage: pfqmon [options]\n\n"
+	    "Read the Postfix queue files, read-only, and write InfluxDB line "
+	    "protocol:\nper queue, in total, by age, and by sender, SASL user, "
+	    "client address,\nsender domain and recipient domain. One scan by "
+	    "default; --interval or\n--execd keep running; --push sends to "
+	    "InfluxDB instead of printing.\n\n");
+	for (i = 0; i < n; i++) {
+		if (t[i].file_only)
+			continue;
+		cli_name(name, sizeof(name), t[i].name);
+		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
+		    t[i].short_opt ? "-" : "", t[i].short_opt ? t[i].short_opt : ' ',
+		    t[i].short_opt ? ", " : " ", name, t[i].arg ? " " : "",
+		    t[i].arg ? t[i].arg : "");
+		printf("  %-32s %s\n", left, t[i].help);
+	}
+	printf("  %-32s %s\n", "  --config FILE",
+	    "read options from this JSON file (keys: the names above, with _)");
+	printf("  %-32s %s\n", "  --check-config",
+	    "check the settings, print what would run, and exit");
+	printf("  %-32s %s\n", "  --schema",
+	    "list the measurements, tags and fields pfqmon writes");
+	printf("  %-32s %s\n", "-h, --help", "this text");
+	printf("  %-32s %s\n", "-V, --version", "print the version");
+	printf("\nNeeds read access to the queue: run as root or as the postfix "
+	    "user\n(sudo -u postfix pfqmon). Never change the queue's "
+	    "permissions.\n");
 }
 
 /* print_schema - --schema: the names report_write() emits */
@@ -102,154 +100,130 @@ print_schema(void)
 	buf_free(&out);
 }
 
-/* option_name - how the user spelled the option with this value */
-static const char *
-option_name(int val)
+/* build_options - getopt_long's table and short string from settings */
+static struct option *
+build_options(char *shorts, size_t cap, char ***names)
 {
-	static char shortname[3];
-	const struct option *o;
+	const struct setting_def *t;
+	struct option *o;
+	size_t	i, n, k = 0, s = 0;
+	char	name[64];
 
-	for (o = long_options; o->name; o++)
-		if (o->val == val) {
-			if (val >= 256)
-				return o->name;
-			break;
+	t = settings_table(&n);
+	o = xcalloc(n + 6, sizeof(*o));
+	*names = xcalloc(n + 1, sizeof(**names));
+	shorts[s++] = ':';
+	for (i = 0; i < n; i++) {
+		if (t[i].file_only)
+			continue;
+		cli_name(name, sizeof(name), t[i].name);
+		(*names)[i] = xstrdup(name);
+		o[k].name = (*names)[i];
+		o[k].has_arg = t[i].type == SET_FLAG ? no_argument : required_argument;
+		o[k].val = OPT_SETTING + (int)i;
+		k++;
+		if (t[i].short_opt && s + 3 < cap) {
+			shorts[s++] = (char)t[i].short_opt;
+			if (t[i].type != SET_FLAG)
+				shorts[s++] = ':';
 		}
-	shortname[0] = '-';
-	shortname[1] = (char)val;
-	shortname[2] = '\0';
-	return shortname;
+	}
+	o[k++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+	o[k++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	o[k++] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+	o[k++] = (struct option){"schema", no_argument, NULL, OPT_SCHEMA};
+	o[k++] = (struct option){"check-config", no_argument, NULL, OPT_CHECK};
+	shorts[s++] = 'h';
+	shorts[s++] = 'V';
+	shorts[s] = '\0';
+	return o;
 }
 
-/* parse_count - decimal digits only, at most max */
+/* short_to_val - map a short option letter to its table entry */
 static int
-parse_count(const char *s, uint64_t max, uint64_t *out)
+short_to_val(int c)
 {
-	unsigned long long v;
-	char   *end;
+	const struct setting_def *t;
+	size_t	i, n;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	t = settings_table(&n);
+	for (i = 0; i < n; i++)
+		if (t[i].short_opt == c)
+			return OPT_SETTING + (int)i;
+	return c == 'h' ? OPT_HELP : c == 'V' ? OPT_VERSION : c;
 }
 
-/* bad_value - one line naming the option and the value; exit 2 */
+/* bad - one line naming the problem and the argument; exit 2 */
 static void __attribute__((noreturn))
-bad_value(const char *opt, const char *value, const char *want)
+bad(const char *what, const char *arg)
 {
-	char	safe[128];
+	char	safe[160];
 
-	msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' (%s)", opt,
-	    printable_for_log(safe, sizeof(safe), value, strlen(value)), want);
+	printable_for_log(safe, sizeof(safe), arg, strlen(arg));
+	msg_fatal(MSG_EXIT_USAGE, "%s '%s' (see pfqmon --help)", what, safe);
 }
 
-/* parse_options - the command line into *o, or exit 2 */
+/* parse_command_line - options into *cli; the config file path out */
 static void
-parse_options(int argc, char **argv, struct options *o)
+parse_command_line(int argc, char **argv, struct settings *cli,
+    const char **config_file, int *check)
 {
-	char	safe[128];
-	uint64_t v;
+	const struct setting_def *t;
+	struct option *opts;
+	char	shorts[32], why[512], name[64];
+	char  **names;
+	size_t	n;
 	int	c;
 
-	o->queue_dir = NULL;
-	o->config_dir = NULL;
-	o->top = DEFAULT_TOP;
-	o->now = -1;
+	t = settings_table(&n);
+	opts = build_options(shorts, sizeof(shorts), &names);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		c = short_to_val(c);
+		if (c >= OPT_SETTING) {
+			const struct setting_def *d = &t[c - OPT_SETTING];
+
+			cli_name(name, sizeof(name), d->name);
+			if (settings_set(cli, d, d->type == SET_FLAG ? NULL : optarg,
+			    why, sizeof(why)) < 0)
+				msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value "
+				    "'%.100s' (%s)", name, optarg ? optarg : "", why);
+			continue;
+		}
 		switch (c) {
-		case OPT_QUEUE_DIR:
-			o->queue_dir = optarg;
+		case OPT_CONFIG:
+			*config_file = optarg;
 			break;
-		case 'c':
-			o->config_dir = optarg;
-			break;
-		case OPT_TOP:
-			if (parse_count(optarg, TOP_MAX, &o->top) < 0)
-				bad_value("top", optarg, "a number from 0 to 1000000");
-			break;
-		case OPT_NOW:
-			if (parse_count(optarg, NOW_MAX, &v) < 0)
-				bad_value("now", optarg, "Unix time in seconds");
-			o->now = (int64_t)v;
-			break;
-		case 'v':
-			msg_verbose = 1;
-			break;
-		case 'h':
+		case OPT_HELP:
 			usage();
 			exit(0);
-		case 'V':
+		case OPT_VERSION:
 			printf("pfqmon %s\n", PFQMON_VERSION);
 			exit(0);
 		case OPT_SCHEMA:
 			print_schema();
 			exit(0);
+		case OPT_CHECK:
+			*check = 1;
+			break;
 		case ':':
-			msg_fatal(MSG_EXIT_USAGE, "option %s%s needs a value",
-			    optopt >= 256 ? "--" : "", option_name(optopt));
+			bad("this option needs a value:", argv[optind - 1]);
 		default:
-			printable_for_log(safe, sizeof(safe), argv[optind - 1],
-			    strlen(argv[optind - 1]));
-			if (optopt && optopt < 256)
-				msg_fatal(MSG_EXIT_USAGE,
-				    "unknown option '-%c' (see pfqmon --help)",
-				    optopt > 0x20 && optopt < 0x7f ? optopt : '?');
-			msg_fatal(MSG_EXIT_USAGE,
-			    "unknown option '%s' (see pfqmon --help)", safe);
+			if (optopt > 0 && optopt < 256 && optopt != '?') {
+				char	s[3] = {'-', (char)optopt, '\0'};
+
+				bad("unknown option", s);
+			}
+			bad("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		msg_fatal(MSG_EXIT_USAGE, "unexpected argument '%s' "
-		    "(see pfqmon --help)", printable_for_log(safe, sizeof(safe),
-		    argv[optind], strlen(argv[optind])));
-	if (o->queue_dir && o->config_dir)
-		msg_fatal(MSG_EXIT_USAGE,
-		    "options --queue-dir and -c cannot be used together");
-	if (o->queue_dir && *o->queue_dir == '\0')
-		msg_fatal(MSG_EXIT_USAGE, "option --queue-dir: empty directory name");
-}
-
-/* resolve_queue_dir - --queue-dir, -c, or the default instance */
-static char *
-resolve_queue_dir(const struct options *o)
-{
-	char	err[512];
-	char   *dir;
-
-	if (o->queue_dir)
-		return xstrdup(o->queue_dir);
-	dir = postconf_queue_directory(o->config_dir, err, sizeof(err));
-	if (dir)
-		return dir;
-	if (o->config_dir)
-		msg_fatal(MSG_EXIT_USAGE, "-c: cannot read queue_directory: %s",
-		    err);
-	msg_info("%s; using %s", err, DEFAULT_QUEUE_DIR);
-	return xstrdup(DEFAULT_QUEUE_DIR);
-}
-
-/* write_all - the whole buffer to fd, or -1 */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t	n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+		bad("unexpected argument", argv[optind]);
+	settings_table(&n);
+	while (n-- > 0)
+		free(names[n]);
+	free(names);
+	free(opts);
 }
 
 /*
@@ -273,48 +247,19 @@ sane_stdio(void)
 		msg_fatal(MSG_EXIT_FAIL, "standard output is closed");
 }
 
-/* elapsed_us - microseconds since start on the monotonic clock */
-static uint64_t
-elapsed_us(const struct timespec *start)
-{
-	struct timespec now;
-	int64_t	us;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000;
-	return us > 0 ? (uint64_t)us : 0;
-}
-
 int
 main(int argc, char **argv)
 {
-	struct options o;
-	struct scan_stats st;
-	struct timespec start;
-	struct buf out;
-	struct agg *a;
-	char	err[768];
-	char   *dir;
+	struct settings cli;
+	const char *config_file = NULL;
+	int	rc, check = 0;
 
 	sane_stdio();
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
-	parse_options(argc, argv, &o);
-	dir = resolve_queue_dir(&o);
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	a = agg_create(o.now >= 0 ? o.now : (int64_t)time(NULL));
-	if (spool_scan(dir, a, &st, err, sizeof(err)) < 0)
-		msg_fatal(MSG_EXIT_FAIL, "%s", err);
-	buf_init(&out);
-	st.duration_us = elapsed_us(&start);
-	report_write(&out, a, (size_t)o.top, &st);
-	if (write_all(STDOUT_FILENO, out.data, out.len) < 0)
-		msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s",
-		    strerror(errno));
-	buf_free(&out);
-	agg_free(a);
-	free(dir);
-	return 0;
+	settings_init(&cli);
+	parse_command_line(argc, argv, &cli, &config_file, &check);
+	rc = check ? agent_check(&cli, config_file) : agent_run(&cli, config_file);
+	settings_free(&cli);
+	return rc;
 }

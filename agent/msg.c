@@ -1,8 +1,8 @@
 /*
  * msg.c - diagnostics on stderr (see msg.h for the severities).
  *
- * Trusts nothing it prints: callers sanitise untrusted text with
- * printable_for_log() before it reaches a format string argument.
+ * Trusts nothing it prints: every message is one line, control
+ * characters replaced; callers also shorten untrusted values.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +12,14 @@
 
 int	msg_verbose;
 static const char *progname = "pfqmon";
+static int telegraf;
+
+/* msg_set_telegraf - prefix lines with Telegraf's log levels */
+void
+msg_set_telegraf(int on)
+{
+	telegraf = on;
+}
 
 /* msg_set_progname - name printed in front of every message */
 void
@@ -20,13 +28,23 @@ msg_set_progname(const char *name)
 	progname = name;
 }
 
-/* msg_vprint - print one line with the program name in front */
+/*
+ * msg_vprint - one line: level prefix (Telegraf mode), program name and
+ * the message, with control characters replaced, so that no value quoted
+ * in a message (a file name, a server's reply, a configuration key) can
+ * break it into two lines for a log reader.
+ */
 static void
-msg_vprint(const char *fmt, va_list ap)
+msg_vprint(const char *level, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char	line[2048];
+	size_t	i;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	fprintf(stderr, "%s%s: %s\n", telegraf ? level : "", progname, line);
 }
 
 /* msg_info - verbose-only progress and per-file diagnostics */
@@ -38,7 +56,18 @@ msg_info(const char *fmt, ...)
 	if (!msg_verbose)
 		return;
 	va_start(ap, fmt);
-	msg_vprint(fmt, ap);
+	msg_vprint("I! ", fmt, ap);
+	va_end(ap);
+}
+
+/* msg_error - report a failure the program survives */
+void
+msg_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	msg_vprint("E! ", fmt, ap);
 	va_end(ap);
 }
 
@@ -49,7 +78,7 @@ msg_warn(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	msg_vprint(fmt, ap);
+	msg_vprint("W! ", fmt, ap);
 	va_end(ap);
 }
 
@@ -60,7 +89,7 @@ msg_fatal(int status, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	msg_vprint(fmt, ap);
+	msg_vprint("E! ", fmt, ap);
 	va_end(ap);
 	exit(status);
 }

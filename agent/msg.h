@@ -5,10 +5,16 @@
  * msg_fatal(): the program cannot do its job; exit with the given status
  *              (2 for bad command-line input or configuration, 1 for a
  *              runtime failure such as an unreadable queue directory).
+ * msg_error(): a problem the program survives but the admin must see
+ *              (a push the server rejected, a scan that failed).
  * msg_info():  only printed with --verbose.
  *
- * Every message goes to stderr as "pfqmon: text". Callers pass untrusted
- * text (file names, queue-file values) through printable_for_log() first.
+ * With msg_set_telegraf(1) (execd and agent modes) each line starts with
+ * Telegraf's level prefix, "E! ", "W! " or "I! ", so that Telegraf logs it
+ * at that level.
+ * Every message goes to stderr as one line "pfqmon: text" (at most 2 KiB,
+ * control characters replaced). printable_for_log() makes untrusted text
+ * printable ASCII, for names from the spool.
  */
 #ifndef PFQ_MSG_H
 #define PFQ_MSG_H
@@ -21,6 +27,8 @@
 extern int msg_verbose;
 
 void	msg_set_progname(const char *);
+void	msg_set_telegraf(int);
+void	msg_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_fatal(int, const char *, ...)

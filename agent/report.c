@@ -21,6 +21,27 @@ clamp(uint64_t v)
 	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
+/*
+ * begin - a line with its tags in sorted key order: the extra tags
+ * (settings, sorted) around the line's own tag, if it has one.
+ */
+static void
+begin(struct lp_line *l, struct buf *out, const struct report_opts *o,
+    const char *measurement, const char *key, const char *val, size_t len)
+{
+	size_t	i = 0;
+
+	lp_begin(l, out, measurement);
+	for (; key && i < o->ntags && strcmp(o->tags[i].key, key) < 0; i++)
+		lp_tag(l, o->tags[i].key, o->tags[i].value,
+		    strlen(o->tags[i].value));
+	if (key)
+		lp_tag(l, key, val, len);
+	for (; i < o->ntags; i++)
+		lp_tag(l, o->tags[i].key, o->tags[i].value,
+		    strlen(o->tags[i].value));
+}
+
 /* put_stats - the four fields every queue and breakdown line has */
 static void
 put_stats(struct lp_line *l, const struct agg *a, const struct agg_stats *s)
@@ -33,25 +54,25 @@ put_stats(struct lp_line *l, const struct agg *a, const struct agg_stats *s)
 
 /* put_queues - one postfix_queue line per queue, then the total */
 static void
-put_queues(struct buf *out, const struct agg *a)
+put_queues(struct buf *out, const struct agg *a, const struct report_opts *o)
 {
 	struct lp_line l;
 	int	q;
 
 	for (q = 0; q < Q_COUNT; q++) {
-		lp_begin(&l, out, M_QUEUE);
-		lp_tag(&l, T_QUEUE, queue_names[q], strlen(queue_names[q]));
+		begin(&l, out, o, M_QUEUE, T_QUEUE, queue_names[q],
+		    strlen(queue_names[q]));
 		put_stats(&l, a, agg_queue(a, (enum pfq_queue)q));
-		lp_end(&l);
+		lp_end(&l, o->timestamp_ns);
 	}
-	lp_begin(&l, out, M_TOTAL);
+	begin(&l, out, o, M_TOTAL, NULL, NULL, 0);
 	put_stats(&l, a, agg_total(a));
-	lp_end(&l);
+	lp_end(&l, o->timestamp_ns);
 }
 
 /* put_ages - qshape's age distribution, one line per queue */
 static void
-put_ages(struct buf *out, const struct agg *a)
+put_ages(struct buf *out, const struct agg *a, const struct report_opts *o)
 {
 	static const char *const fields[AGE_BUCKETS] = SCHEMA_AGE_FIELDS;
 	struct lp_line l;
@@ -60,59 +81,61 @@ put_ages(struct buf *out, const struct agg *a)
 
 	for (q = 0; q < Q_COUNT; q++) {
 		b = agg_age_buckets(a, (enum pfq_queue)q);
-		lp_begin(&l, out, M_AGE);
-		lp_tag(&l, T_QUEUE, queue_names[q], strlen(queue_names[q]));
+		begin(&l, out, o, M_AGE, T_QUEUE, queue_names[q],
+		    strlen(queue_names[q]));
 		lp_int(&l, F_LENGTH, clamp(agg_queue(a, (enum pfq_queue)q)->length));
 		for (i = 0; i < AGE_BUCKETS; i++)
 			lp_int(&l, fields[i], clamp(b[i]));
-		lp_end(&l);
+		lp_end(&l, o->timestamp_ns);
 	}
 }
 
 /* put_row - one breakdown line: the four fields and one per queue */
 static void
-put_row(struct buf *out, const struct agg *a, const char *measurement,
-    const char *tag, const char *key, size_t len, const struct agg_stats *s)
+put_row(struct buf *out, const struct agg *a, const struct report_opts *o,
+    const char *measurement, const char *tag, const char *key, size_t len,
+    const struct agg_stats *s)
 {
 	struct lp_line l;
 	int	q;
 
-	lp_begin(&l, out, measurement);
-	lp_tag(&l, tag, key, len);
+	begin(&l, out, o, measurement, tag, key, len);
 	put_stats(&l, a, s);
 	for (q = 0; q < Q_MAIL_COUNT; q++)
 		lp_int(&l, queue_names[q], clamp(s->per_queue[q]));
-	lp_end(&l);
+	lp_end(&l, o->timestamp_ns);
 }
 
 /* put_breakdown - the top rows of one breakdown and the "(other)" row */
 static void
-put_breakdown(struct buf *out, const struct agg *a, enum agg_dim d,
-    const char *measurement, const char *tag, size_t top)
+put_breakdown(struct buf *out, const struct agg *a, const struct report_opts *o,
+    enum agg_dim d, const char *measurement, const char *tag)
 {
 	struct agg_row *rows;
 	struct agg_stats other;
 	size_t	n, i;
 	int	have_other;
 
-	n = agg_top(a, d, top, &rows, &other, &have_other);
+	n = agg_top(a, d, o->top, &rows, &other, &have_other);
 	for (i = 0; i < n; i++)
-		put_row(out, a, measurement, tag, rows[i].key, rows[i].len,
+		put_row(out, a, o, measurement, tag, rows[i].key, rows[i].len,
 		    rows[i].st);
 	if (have_other)
-		put_row(out, a, measurement, tag, KEY_OTHER, strlen(KEY_OTHER),
+		put_row(out, a, o, measurement, tag, KEY_OTHER, strlen(KEY_OTHER),
 		    &other);
 	free(rows);
 }
 
-/* put_scan - the agent's own health */
-static void
-put_scan(struct buf *out, const struct scan_stats *st)
+/* report_scan - the agent's own health (also alone, see report.h) */
+void
+report_scan(struct buf *out, const struct report_opts *o,
+    const struct scan_stats *st)
 {
+	static const struct push_stats none;
+	const struct push_stats *p = o->push ? o->push : &none;
 	struct lp_line l;
 
-	lp_begin(&l, out, M_SCAN);
-	lp_tag(&l, T_SOURCE, SOURCE_SPOOL, strlen(SOURCE_SPOOL));
+	begin(&l, out, o, M_SCAN, T_SOURCE, SOURCE_SPOOL, strlen(SOURCE_SPOOL));
 	lp_int(&l, F_FILES, clamp(st->files));
 	lp_int(&l, F_PARSED, clamp(st->parsed));
 	lp_int(&l, F_SKIPPED, clamp(st->skipped));
@@ -122,7 +145,12 @@ put_scan(struct buf *out, const struct scan_stats *st)
 	lp_int(&l, F_DUPLICATES, clamp(st->duplicates));
 	lp_int(&l, F_ERRORS, clamp(st->errors));
 	lp_int(&l, F_DURATION_US, clamp(st->duration_us));
-	lp_end(&l);
+	lp_int(&l, F_PUSH_SENT, clamp(p->sent));
+	lp_int(&l, F_PUSH_RETRIED, clamp(p->retried));
+	lp_int(&l, F_PUSH_REJECTED, clamp(p->rejected));
+	lp_int(&l, F_PUSH_DROPPED, clamp(p->dropped));
+	lp_int(&l, F_PUSH_BUFFER_BYTES, clamp(p->buffer_bytes));
+	lp_end(&l, o->timestamp_ns);
 }
 
 /* names_add - append name to a comma-separated list unless it is there */
@@ -217,16 +245,18 @@ report_schema(struct buf *out)
 	struct qf_msg m;
 	struct scan_stats st;
 	struct buf rep, values[2];
+	struct report_opts o;
 	const char *line, *end, *sp, *comma, *v;
 	size_t	n = 0, i, k;
 
+	memset(&o, 0, sizeof(o));
 	schema_message(&m, &dom);
 	memset(&st, 0, sizeof(st));
 	agg_add(a, Q_DEFERRED, &m);
 	buf_init(&rep);
 	buf_init(&values[0]);
 	buf_init(&values[1]);
-	report_write(&rep, a, 0, &st);
+	report_write(&rep, a, &o, &st);
 	/* The synthetic values have no escapes: plain splitting is exact. */
 	for (line = rep.data; *line; line = end + 1) {
 		end = strchr(line, '\n');
@@ -274,15 +304,15 @@ report_schema(struct buf *out)
 
 /* report_write - the whole report of one scan */
 void
-report_write(struct buf *out, const struct agg *a, size_t top,
+report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
     const struct scan_stats *st)
 {
-	put_queues(out, a);
-	put_ages(out, a);
-	put_breakdown(out, a, DIM_SENDER, M_SENDER, T_SENDER, top);
-	put_breakdown(out, a, DIM_SASL, M_SASL, T_SASL_USERNAME, top);
-	put_breakdown(out, a, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS, top);
-	put_breakdown(out, a, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN, top);
-	put_breakdown(out, a, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN, top);
-	put_scan(out, st);
+	put_queues(out, a, o);
+	put_ages(out, a, o);
+	put_breakdown(out, a, o, DIM_SENDER, M_SENDER, T_SENDER);
+	put_breakdown(out, a, o, DIM_SASL, M_SASL, T_SASL_USERNAME);
+	put_breakdown(out, a, o, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS);
+	put_breakdown(out, a, o, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN);
+	put_breakdown(out, a, o, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN);
+	report_scan(out, o, st);
 }

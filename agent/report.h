@@ -6,7 +6,10 @@
  * for an empty queue), postfix_queue_total, one postfix_queue_age line
  * per queue, the breakdowns by sender, SASL user, client address, sender
  * domain and recipient domain (each at most top rows plus one "(other)"
- * row; top 0 means all rows), and postfix_queue_scan.
+ * row; top 0 means all rows), and postfix_queue_scan, with the
+ * options' extra tags on every line and their timestamp, if any.
+ * report_scan() writes the postfix_queue_scan line alone: what an agent
+ * reports for a scan that could not read the queue.
  *
  * report_schema() appends the names report_write() emits, one line per
  * measurement, "measurement MEASUREMENT tags KEYS fields KEYS" (comma-
@@ -23,9 +26,21 @@
 
 #include "agg.h"
 #include "buf.h"
+#include "push.h"
+#include "settings.h"
 #include "spool.h"
 
-void	report_write(struct buf *, const struct agg *, size_t,
+struct report_opts {
+	size_t	top;			/* rows per breakdown; 0 = all */
+	const struct tag *tags;		/* extra tags, sorted by key */
+	size_t	ntags;
+	int64_t	timestamp_ns;		/* 0: no timestamp */
+	const struct push_stats *push;	/* NULL: push fields are 0 */
+};
+
+void	report_write(struct buf *, const struct agg *, const struct report_opts *,
+	    const struct scan_stats *);
+void	report_scan(struct buf *, const struct report_opts *,
 	    const struct scan_stats *);
 void	report_schema(struct buf *);
 

@@ -67,6 +67,11 @@ enum pfq_queue {
 #define F_DUPLICATES		"duplicates"
 #define F_ERRORS		"errors"
 #define F_DURATION_US		"duration_us"
+#define F_PUSH_SENT		"push_sent"
+#define F_PUSH_RETRIED		"push_retried"
+#define F_PUSH_REJECTED		"push_rejected"
+#define F_PUSH_DROPPED		"push_dropped"
+#define F_PUSH_BUFFER_BYTES	"push_buffer_bytes"
 
 #define SOURCE_SPOOL		"spool"
 

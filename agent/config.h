@@ -1,0 +1,20 @@
+/*
+ * config.h - pfqmon's JSON configuration file (jansson).
+ *
+ * config_load() applies the options in FILE to *s, marking each as set;
+ * it returns 0, or -1 with a one-line reason in err that names the file,
+ * the line and the key. Nothing is applied partially that could be
+ * mistaken for success: on -1 the caller discards *s.
+ */
+#ifndef PFQ_CONFIG_H
+#define PFQ_CONFIG_H
+
+#include <stddef.h>
+
+#include "settings.h"
+
+int	config_load(const char *, struct settings *, char *, size_t);
+int	config_parse(const char *, size_t, const char *, struct settings *,
+	    char *, size_t);
+
+#endif

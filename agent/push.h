@@ -1,0 +1,65 @@
+/*
+ * push.h - send line protocol to InfluxDB over HTTP (libcurl).
+ *
+ * SYNOPSIS
+ *	p = push_create(&settings, err, errlen);
+ *	push_send(p, data, len, &reply);	one request, one batch
+ *	push_free(p);
+ *
+ * DESCRIPTION
+ *	InfluxDB 1.x: POST URL/write?db=DB[&rp=RP]&precision=ns, with HTTP
+ *	Basic authentication when a user is set. InfluxDB 2.x (and 1.8's
+ *	compatibility endpoint): POST URL/api/v2/write?bucket=B[&org=O]
+ *	&precision=ns with "Authorization: Token T". Bodies are gzipped
+ *	unless push_no_gzip; TLS certificates are verified unless
+ *	push_insecure; connect and total timeouts come from the settings.
+ *	One easy handle is kept for the life of the pusher, so the
+ *	connection is reused between requests.
+ *
+ *	The reply says what to do with the batch: PUSH_OK (2xx), PUSH_RETRY
+ *	(429, 5xx, a timeout or a connection error; retry_after is the
+ *	server's Retry-After in seconds, or 0), or PUSH_REJECTED (any other
+ *	status: the server will never take this batch). error holds a
+ *	printable one-line reason with the server's error body.
+ *
+ * SECURITY
+ *	Only http and https are allowed, redirects are not followed, and
+ *	credentials never appear in error messages.
+ */
+#ifndef PFQ_PUSH_H
+#define PFQ_PUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "settings.h"
+
+enum push_result {
+	PUSH_OK,
+	PUSH_RETRY,
+	PUSH_REJECTED
+};
+
+struct push_reply {
+	enum push_result result;
+	long	status;			/* HTTP status, 0 without a response */
+	unsigned retry_after;		/* seconds, 0 if none */
+	char	error[640];
+};
+
+/* Counters reported in postfix_queue_scan (see docs/metrics.md). */
+struct push_stats {
+	uint64_t sent;			/* batches the server accepted */
+	uint64_t retried;		/* attempts that will be retried */
+	uint64_t rejected;		/* batches the server refused (4xx) */
+	uint64_t dropped;		/* batches lost to a full buffer */
+	uint64_t buffer_bytes;		/* bytes waiting now */
+};
+
+struct pusher;
+
+struct pusher *push_create(const struct settings *, char *, size_t);
+void	push_send(struct pusher *, const char *, size_t, struct push_reply *);
+void	push_free(struct pusher *);
+
+#endif

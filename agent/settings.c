@@ -1,0 +1,454 @@
+/*
+ * settings.c - the option table, value parsing and checks (settings.h).
+ *
+ * Values come from the command line, a configuration file or the
+ * environment: all are checked against the bounds in the table before
+ * they are stored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "settings.h"
+#include "xalloc.h"
+
+#define OFF(f)	offsetof(struct settings, f)
+#define MS(s)	((uint64_t)(s) * 1000)
+#define NOLIMIT	UINT64_MAX
+
+static const struct setting_def defs[] = {
+	{"queue_dir", 0, SET_STRING, OFF(queue_dir), 0, 0, 0, "DIR",
+	    "read this queue directory"},
+	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, "DIR",
+	    "read queue_directory from this Postfix configuration"},
+	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, "N",
+	    "rows per breakdown plus one (other) row (default 20; 0 = all)"},
+	{"now", 0, SET_COUNT, OFF(now), 1, (uint64_t)1 << 40, 0, "EPOCH",
+	    "compute ages as of this Unix time (reproducible reports)"},
+	{"verbose", 'v', SET_FLAG, OFF(verbose), 0, 1, 0, NULL,
+	    "explain every file that is not counted, on stderr"},
+	{"interval", 0, SET_DURATION, OFF(interval_ms), MS(1), MS(86400), 0,
+	    "DURATION", "scan every DURATION (10s, 1m), aligned to it, until stopped"},
+	{"execd", 0, SET_FLAG, OFF(execd), 0, 1, 0, NULL,
+	    "Telegraf inputs.execd mode: one scan per line read on stdin"},
+	{"push", 0, SET_STRING, OFF(push_url), 0, 0, 0, "URL",
+	    "send each scan to the InfluxDB at URL instead of printing it"},
+	{"push_db", 0, SET_STRING, OFF(push_db), 0, 0, 0, "DB",
+	    "InfluxDB 1.x database (POST /write)"},
+	{"push_rp", 0, SET_STRING, OFF(push_rp), 0, 0, 0, "RP",
+	    "InfluxDB 1.x retention policy"},
+	{"push_user", 0, SET_STRING, OFF(push_user), 0, 0, 0, "USER",
+	    "InfluxDB 1.x user"},
+	{"push_password", 0, SET_STRING, OFF(push_password), 0, 0, 1, NULL,
+	    "InfluxDB 1.x password (configuration file only)"},
+	{"push_password_file", 0, SET_STRING, OFF(push_password_file), 0, 0, 0,
+	    "FILE", "read the InfluxDB 1.x password from FILE"},
+	{"push_password_env", 0, SET_STRING, OFF(push_password_env), 0, 0, 0,
+	    "VAR", "read the InfluxDB 1.x password from environment variable VAR"},
+	{"push_org", 0, SET_STRING, OFF(push_org), 0, 0, 0, "ORG",
+	    "InfluxDB 2.x organization"},
+	{"push_bucket", 0, SET_STRING, OFF(push_bucket), 0, 0, 0, "BUCKET",
+	    "InfluxDB 2.x bucket (POST /api/v2/write)"},
+	{"push_token", 0, SET_STRING, OFF(push_token), 0, 0, 1, NULL,
+	    "InfluxDB 2.x token (configuration file only)"},
+	{"push_token_file", 0, SET_STRING, OFF(push_token_file), 0, 0, 0, "FILE",
+	    "read the InfluxDB 2.x token from FILE"},
+	{"push_token_env", 0, SET_STRING, OFF(push_token_env), 0, 0, 0, "VAR",
+	    "read the InfluxDB 2.x token from environment variable VAR"},
+	{"push_ca_file", 0, SET_STRING, OFF(push_ca_file), 0, 0, 0, "FILE",
+	    "verify the server's TLS certificate against these CAs"},
+	{"push_insecure", 0, SET_FLAG, OFF(push_insecure), 0, 1, 0, NULL,
+	    "do not verify the server's TLS certificate (never in production)"},
+	{"push_no_gzip", 0, SET_FLAG, OFF(push_no_gzip), 0, 1, 0, NULL,
+	    "send request bodies uncompressed"},
+	{"push_timeout", 0, SET_DURATION, OFF(push_timeout_ms), 100, MS(600), 0,
+	    "DURATION", "limit for one request (default 10s)"},
+	{"push_connect_timeout", 0, SET_DURATION, OFF(push_connect_timeout_ms),
+	    100, MS(600), 0, "DURATION", "limit for connecting (default 5s)"},
+	{"push_buffer_bytes", 0, SET_COUNT, OFF(push_buffer_bytes), 1024,
+	    (uint64_t)1 << 32, 0, "N",
+	    "keep at most N bytes of unsent scans (default 16 MiB)"},
+	{"tag", 0, SET_TAG, OFF(tags), 0, 0, 0, "KEY=VALUE",
+	    "add this tag to every line (repeatable); push adds host"},
+};
+
+/* Tag keys pfqmon uses itself: an extra tag may not shadow them. */
+static const char *const own_tags[] = {
+	"queue", "sender", "sasl_username", "client_address", "domain", "source",
+};
+
+/* settings_table - every option, for the command line and the file */
+const struct setting_def *
+settings_table(size_t *n)
+{
+	*n = sizeof(defs) / sizeof(defs[0]);
+	return defs;
+}
+
+/* settings_find - the option with this configuration key, or NULL */
+const struct setting_def *
+settings_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return &defs[i];
+	return NULL;
+}
+
+/* settings_init - the defaults */
+void
+settings_init(struct settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->top = 20;
+	s->push_timeout_ms = MS(10);
+	s->push_connect_timeout_ms = MS(5);
+	s->push_buffer_bytes = 16u << 20;
+}
+
+/* slot - where a table entry's value lives */
+static void *
+slot(struct settings *s, const struct setting_def *d)
+{
+	return (char *)s + d->offset;
+}
+
+/* settings_free - release every string; the struct may be reused */
+void
+settings_free(struct settings *s)
+{
+	size_t	i, n;
+
+	settings_table(&n);
+	for (i = 0; i < n; i++)
+		if (defs[i].type == SET_STRING) {
+			char  **p = slot(s, &defs[i]);
+
+			free(*p);
+			*p = NULL;
+		}
+	for (i = 0; i < s->ntags; i++) {
+		free(s->tags[i].key);
+		free(s->tags[i].value);
+	}
+	s->ntags = 0;
+}
+
+/* settings_mark - remember that an option was set explicitly */
+void
+settings_mark(struct settings *s, const struct setting_def *d)
+{
+	s->set |= (uint64_t)1 << (d - defs);
+}
+
+/* settings_parse_duration - "500ms", "10s", "2m", "1h" in milliseconds */
+int
+settings_parse_duration(const char *text, uint64_t *ms)
+{
+	unsigned long long v;
+	uint64_t unit;
+	char   *end;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || v > 1000000000ULL)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		unit = 1;
+	else if (strcmp(end, "s") == 0)
+		unit = 1000;
+	else if (strcmp(end, "m") == 0)
+		unit = 60000;
+	else if (strcmp(end, "h") == 0)
+		unit = 3600000;
+	else
+		return -1;
+	*ms = v * unit;
+	return 0;
+}
+
+/* parse_count - decimal digits only, within [min, max] */
+static int
+parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char   *end;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* tag_key_ok - [A-Za-z0-9_], 1 to 64 bytes, not one of pfqmon's own */
+static const char *
+tag_key_problem(const char *key)
+{
+	size_t	i, n = strlen(key);
+
+	if (n == 0 || n > 64)
+		return "a tag key of 1 to 64 characters";
+	for (i = 0; i < n; i++)
+		if (!((key[i] >= 'a' && key[i] <= 'z') || (key[i] >= 'A'
+		    && key[i] <= 'Z') || (key[i] >= '0' && key[i] <= '9')
+		    || key[i] == '_'))
+			return "a tag key of letters, digits and _";
+	for (i = 0; i < sizeof(own_tags) / sizeof(own_tags[0]); i++)
+		if (strcmp(key, own_tags[i]) == 0)
+			return "a tag key pfqmon does not use itself";
+	return NULL;
+}
+
+/* settings_set_tag - add or replace one extra tag, kept sorted by key */
+int
+settings_set_tag(struct settings *s, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	const char *why = tag_key_problem(key);
+	char	safe[68];
+	size_t	i;
+
+	if (why) {
+		snprintf(err, errlen, "%s: want %s", printable_for_log(safe,
+		    sizeof(safe), key, strlen(key)), why);
+		return -1;
+	}
+	if (*value == '\0' || strlen(value) > SETTINGS_STRING_MAX) {
+		snprintf(err, errlen, "%s: want a value of 1 to %d bytes", key,
+		    SETTINGS_STRING_MAX);
+		return -1;
+	}
+	for (i = 0; i < s->ntags; i++)
+		if (strcmp(s->tags[i].key, key) == 0) {
+			free(s->tags[i].value);
+			s->tags[i].value = xstrdup(value);
+			return 0;
+		}
+	if (s->ntags == SETTINGS_TAGS_MAX) {
+		snprintf(err, errlen, "more than %d tags", SETTINGS_TAGS_MAX);
+		return -1;
+	}
+	for (i = s->ntags; i > 0 && strcmp(s->tags[i - 1].key, key) > 0; i--)
+		s->tags[i] = s->tags[i - 1];
+	s->tags[i].key = xstrdup(key);
+	s->tags[i].value = xstrdup(value);
+	s->ntags++;
+	return 0;
+}
+
+/* settings_set - store one value given as text; flags take NULL */
+int
+settings_set(struct settings *s, const struct setting_def *d,
+    const char *text, char *err, size_t errlen)
+{
+	uint64_t v;
+	char   *copy, *eq;
+	int	rc;
+
+	switch (d->type) {
+	case SET_FLAG:
+		*(int *)slot(s, d) = text == NULL || strcmp(text, "true") == 0;
+		break;
+	case SET_STRING:
+		if (text == NULL || *text == '\0'
+		    || strlen(text) > SETTINGS_STRING_MAX) {
+			snprintf(err, errlen, "want a non-empty value of at most %d "
+			    "bytes", SETTINGS_STRING_MAX);
+			return -1;
+		}
+		free(*(char **)slot(s, d));
+		*(char **)slot(s, d) = xstrdup(text);
+		break;
+	case SET_COUNT:
+		if (text == NULL || parse_count(text, d->min, d->max, &v) < 0) {
+			snprintf(err, errlen, "want a number from %llu to %llu",
+			    (unsigned long long)d->min, (unsigned long long)d->max);
+			return -1;
+		}
+		*(uint64_t *)slot(s, d) = v;
+		break;
+	case SET_DURATION:
+		if (text == NULL || settings_parse_duration(text, &v) < 0
+		    || v < d->min || v > d->max) {
+			snprintf(err, errlen, "want a duration from %llums to %llus, "
+			    "like 500ms, 10s, 5m or 1h", (unsigned long long)d->min,
+			    (unsigned long long)d->max / 1000);
+			return -1;
+		}
+		*(uint64_t *)slot(s, d) = v;
+		break;
+	case SET_TAG:
+		if (text == NULL || (eq = strchr(text, '=')) == NULL) {
+			snprintf(err, errlen, "want KEY=VALUE");
+			return -1;
+		}
+		copy = xstrdup(text);
+		copy[eq - text] = '\0';
+		rc = settings_set_tag(s, copy, copy + (eq - text) + 1, err, errlen);
+		free(copy);
+		if (rc < 0)
+			return -1;
+		break;
+	}
+	settings_mark(s, d);
+	return 0;
+}
+
+/* settings_merge - options set explicitly in src override dst */
+void
+settings_merge(struct settings *dst, const struct settings *src)
+{
+	char	err[256];
+	size_t	i, n;
+
+	settings_table(&n);
+	for (i = 0; i < n; i++) {
+		const struct setting_def *d = &defs[i];
+		const void *from = (const char *)src + d->offset;
+
+		if (!(src->set & ((uint64_t)1 << i)) || d->type == SET_TAG)
+			continue;
+		if (d->type == SET_STRING) {
+			free(*(char **)slot(dst, d));
+			*(char **)slot(dst, d) = xstrdup(*(char *const *)from);
+		} else if (d->type == SET_FLAG)
+			*(int *)slot(dst, d) = *(const int *)from;
+		else
+			*(uint64_t *)slot(dst, d) = *(const uint64_t *)from;
+		settings_mark(dst, d);
+	}
+	/* Tags merge per key; src's were checked when they were set. */
+	for (i = 0; i < src->ntags; i++)
+		(void)settings_set_tag(dst, src->tags[i].key, src->tags[i].value,
+		    err, sizeof(err));
+}
+
+/* read_secret_file - the first line of a small file */
+static char *
+read_secret_file(const char *path, char *err, size_t errlen)
+{
+	char	buf[SETTINGS_STRING_MAX + 2], safe[200];
+	ssize_t	n;
+	int	fd;
+
+	printable_for_log(safe, sizeof(safe), path, strlen(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", safe, strerror(errno));
+		return NULL;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read %s: %s", safe, strerror(errno));
+		return NULL;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (*buf == '\0' || (size_t)n > SETTINGS_STRING_MAX) {
+		snprintf(err, errlen, "%s: want one line of 1 to %d bytes", safe,
+		    SETTINGS_STRING_MAX);
+		return NULL;
+	}
+	return xstrdup(buf);
+}
+
+/*
+ * resolve_secret - one secret from exactly one of: the value itself
+ * (configuration file), a file, an environment variable.
+ */
+static int
+resolve_secret(char **value, const char *file, const char *env,
+    const char *name, char *err, size_t errlen)
+{
+	const char *e;
+	char	why[300], safe[68];
+
+	if ((*value != NULL) + (file != NULL) + (env != NULL) > 1) {
+		snprintf(err, errlen, "%s: give it in one way only (%s, %s_file or "
+		    "%s_env)", name, name, name, name);
+		return -1;
+	}
+	if (file) {
+		if ((*value = read_secret_file(file, why, sizeof(why))) == NULL) {
+			snprintf(err, errlen, "%s_file: %s", name, why);
+			return -1;
+		}
+	} else if (env) {
+		if ((e = getenv(env)) == NULL || *e == '\0') {
+			snprintf(err, errlen, "%s_env: environment variable %s is "
+			    "not set", name, printable_for_log(safe, sizeof(safe), env,
+			    strlen(env)));
+			return -1;
+		}
+		*value = xstrdup(e);
+	}
+	return 0;
+}
+
+/* settings_finish - combinations, secrets, and the host tag for push */
+int
+settings_finish(struct settings *s, char *err, size_t errlen)
+{
+	char	host[256];
+	const char *url = s->push_url;
+
+	if (s->queue_dir && s->config_dir)
+		return snprintf(err, errlen, "--queue-dir and -c (queue_dir, config_dir) "
+		    "cannot be used together"), -1;
+	if (s->execd && s->interval_ms)
+		return snprintf(err, errlen, "--execd and --interval cannot be used "
+		    "together: in execd mode Telegraf decides when to scan"), -1;
+	if (s->execd && url)
+		return snprintf(err, errlen, "--execd and --push cannot be used together: "
+		    "in execd mode Telegraf sends the data"), -1;
+	if (!url) {
+		if (s->push_db || s->push_bucket || s->push_token || s->push_user)
+			return snprintf(err, errlen, "--push-* options need --push URL"), -1;
+		return 0;
+	}
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return snprintf(err, errlen, "--push: want an http:// or https:// URL"),
+		    -1;
+	if (s->push_bucket && s->push_db)
+		return snprintf(err, errlen, "--push-db (InfluxDB 1.x) and --push-bucket "
+		    "(InfluxDB 2.x) cannot be used together"), -1;
+	if (!s->push_bucket && !s->push_db)
+		return snprintf(err, errlen, "--push needs --push-db (InfluxDB 1.x) or "
+		    "--push-bucket (InfluxDB 2.x)"), -1;
+	if (resolve_secret(&s->push_password, s->push_password_file,
+	    s->push_password_env, "push_password", err, errlen) < 0
+	    || resolve_secret(&s->push_token, s->push_token_file,
+	    s->push_token_env, "push_token", err, errlen) < 0)
+		return -1;
+	if (s->push_bucket && (s->push_user || s->push_password))
+		return snprintf(err, errlen, "InfluxDB 2.x takes a token (--push-token-file), "
+		    "not --push-user or a password"), -1;
+	if (s->push_db && s->push_token)
+		return snprintf(err, errlen, "InfluxDB 1.x takes --push-user and a "
+		    "password, not a token"), -1;
+	/* Telegraf would add the host tag; without Telegraf, pfqmon does. */
+	if (gethostname(host, sizeof(host)) == 0) {
+		size_t	i;
+		int	have = 0;
+
+		host[sizeof(host) - 1] = '\0';
+		for (i = 0; i < s->ntags; i++)
+			have |= strcmp(s->tags[i].key, "host") == 0;
+		if (!have && *host)
+			(void)settings_set_tag(s, "host", host, err, errlen);
+	}
+	return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * settings.h - every option pfqmon has, in one table shared by the
+ * command line and the JSON configuration file.
+ *
+ * SYNOPSIS
+ *	settings_init(&s);			defaults
+ *	settings_set(&s, def, "10s", err, n);	one value, as text (command line)
+ *	settings_merge(&dst, &src);		src's explicitly set options win
+ *	settings_finish(&s, err, n);		check combinations, read secrets
+ *	settings_free(&s);
+ *
+ * DESCRIPTION
+ *	Each option has one name: "--push-db" on the command line is
+ *	"push_db" in the configuration file. settings_table() lists them
+ *	(the JSON reader in config.c and the command-line parser in main.c
+ *	both walk it), so every command-line option has a configuration key
+ *	by construction. A few entries are file-only (the secrets themselves,
+ *	which should not appear in ps output) and marked so.
+ *
+ *	Values are bounded: counts and durations have a minimum and a
+ *	maximum, strings a length. settings_finish() rejects impossible
+ *	combinations and resolves each secret from exactly one source (the
+ *	file, a file it names, or an environment variable).
+ *
+ * DIAGNOSTICS
+ *	Functions return 0 or -1 with a one-line reason in err that names
+ *	the option; callers add where the value came from and exit 2.
+ */
+#ifndef PFQ_SETTINGS_H
+#define PFQ_SETTINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SETTINGS_TAGS_MAX	16
+#define SETTINGS_STRING_MAX	4096	/* paths, URLs, names, secrets */
+
+enum setting_type {
+	SET_STRING,
+	SET_COUNT,		/* unsigned integer within [min, max] */
+	SET_DURATION,		/* "500ms", "10s", "1m", "1h" -> milliseconds */
+	SET_FLAG,		/* boolean; a bare flag on the command line */
+	SET_TAG			/* key=value; an object in the file */
+};
+
+struct tag {
+	char   *key;
+	char   *value;
+};
+
+struct settings {
+	char   *queue_dir;
+	char   *config_dir;
+	uint64_t top;
+	uint64_t now;			/* 0: the current time */
+	int	verbose;
+	uint64_t interval_ms;		/* 0: one scan and exit */
+	int	execd;
+	char   *push_url;
+	char   *push_db;
+	char   *push_rp;
+	char   *push_user;
+	char   *push_password;
+	char   *push_password_file;
+	char   *push_password_env;
+	char   *push_org;
+	char   *push_bucket;
+	char   *push_token;
+	char   *push_token_file;
+	char   *push_token_env;
+	char   *push_ca_file;
+	int	push_insecure;
+	int	push_no_gzip;
+	uint64_t push_timeout_ms;
+	uint64_t push_connect_timeout_ms;
+	uint64_t push_buffer_bytes;
+	struct tag tags[SETTINGS_TAGS_MAX];
+	size_t	ntags;
+	uint64_t set;			/* bit per table entry: set explicitly */
+};
+
+struct setting_def {
+	const char *name;		/* configuration key; '-' for '_' on the CLI */
+	int	short_opt;		/* or 0 */
+	enum setting_type type;
+	size_t	offset;			/* into struct settings */
+	uint64_t min, max;		/* counts; durations in milliseconds */
+	int	file_only;		/* not a command-line option */
+	const char *arg;		/* argument name for --help, NULL for flags */
+	const char *help;
+};
+
+const struct setting_def *settings_table(size_t *);
+const struct setting_def *settings_find(const char *);
+void	settings_init(struct settings *);
+void	settings_free(struct settings *);
+int	settings_set(struct settings *, const struct setting_def *, const char *,
+	    char *, size_t);
+int	settings_set_tag(struct settings *, const char *, const char *, char *,
+	    size_t);
+void	settings_mark(struct settings *, const struct setting_def *);
+void	settings_merge(struct settings *, const struct settings *);
+int	settings_finish(struct settings *, char *, size_t);
+int	settings_parse_duration(const char *, uint64_t *);
+
+#endif
