@@ -10,11 +10,12 @@
 set -euo pipefail
 
 profile=${1:-all}
-DEMO=(build-essential pkg-config python3 postfix)
+DEMO=(build-essential pkg-config python3 postfix
+	libcurl4-openssl-dev libjansson-dev zlib1g-dev)	# push, configuration, gzip
 ALL=("${DEMO[@]}"
-	libcurl4-openssl-dev libjansson-dev	# HTTP push, JSON configuration
 	check valgrind clang strace		# unit tests, leak checks, fuzzers, fault injection
 	sudo					# visudo checks the shipped sudoers line
+	systemd openssl				# systemd-analyze verify; a test TLS certificate
 	influxdb influxdb-client curl		# the line-protocol parser of record
 )
 case $profile in

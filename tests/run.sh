@@ -68,7 +68,7 @@ unit_valgrind() {
 # fuzz_replay: every corpus and crash input through the sanitized targets
 fuzz_replay() {
 	local t dirs
-	for t in fuzz_qfile fuzz_lp; do
+	for t in fuzz_qfile fuzz_lp fuzz_config; do
 		dirs="tests/fuzz/corpus/$t"
 		[ -d "tests/fuzz/crashes/$t" ] && dirs="$dirs tests/fuzz/crashes/$t"
 		# shellcheck disable=SC2086
@@ -85,9 +85,12 @@ group "hostile input" "$PYTHON" tests/hostile/run.py
 group "fuzz corpus replay (ASan+UBSan)" fuzz_replay
 group "lint" tests/lint.sh
 group "TICK bundle: TICKscripts, dashboard, Telegraf snippets" "$PYTHON" tests/tick/check.py
+group "packaging: configuration docs, example, systemd unit" "$PYTHON" tests/packaging/check.py
 group "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
 group "real Postfix: scans while mail flows" "$PYTHON" tests/integration/test_live.py
+group "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
+    "$PYTHON" tests/integration/test_agent.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
 echo "$PASS passed, $FAIL failed"

@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lp_tag(&l, "sender", (const char *)data, size);
 	lp_tag(&l, "zz", (const char *)data, size);
 	lp_int(&l, "length", 1);
-	lp_end(&l);
+	lp_end(&l, 0);
 
 	if (out.len == 0 || out.data[out.len - 1] != '\n'
 	    || memchr(out.data, '\n', out.len - 1) != NULL)

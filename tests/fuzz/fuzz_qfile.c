@@ -57,6 +57,7 @@ static void
 check_report(const struct qf_msg *msg, enum pfq_queue q)
 {
 	struct scan_stats st;
+	struct report_opts o;
 	struct lpp_line l;
 	struct buf out;
 	struct agg *a = agg_create(1795832400);
@@ -64,9 +65,10 @@ check_report(const struct qf_msg *msg, enum pfq_queue q)
 	size_t	i, start = 0;
 
 	memset(&st, 0, sizeof(st));
+	memset(&o, 0, sizeof(o));
 	agg_add(a, q, msg);
 	buf_init(&out);
-	report_write(&out, a, 0, &st);
+	report_write(&out, a, &o, &st);
 	lpp_init(&l);
 	for (i = 0; i < out.len; i++) {
 		if (out.data[i] != '\n')

@@ -369,6 +369,8 @@ class Influx:
         atexit.register(self.close)
 
     def start(self):
+        """Start influxd; after stop() it comes back on the same port with
+        the same data, as after an outage."""
         conf = os.path.join(self.base, "influxdb.conf")
         b = self.base
         with open(conf, "w") as f:
@@ -384,7 +386,7 @@ class Influx:
                     '[continuous_queries]\n  enabled = false\n'
                     '[subscriber]\n  enabled = false\n'
                     % (self.rpc_port, b, b, b, self.port))
-        self.log = open(os.path.join(b, "influxd.log"), "wb")
+        self.log = open(os.path.join(b, "influxd.log"), "ab")
         self.proc = subprocess.Popen(["influxd", "run", "-config", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         end = time.monotonic() + 20
@@ -403,10 +405,12 @@ class Influx:
         q = "?" + urllib.parse.urlencode(params) if params else ""
         return "http://127.0.0.1:%d%s%s" % (self.port, path, q)
 
-    def query(self, q, db=None):
+    def query(self, q, db=None, epoch=None):
         params = {"q": q}
         if db:
             params["db"] = db
+        if epoch:
+            params["epoch"] = epoch
         req = urllib.request.Request(self.url("/query"),
                                      data=urllib.parse.urlencode(params).encode())
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -422,7 +426,8 @@ class Influx:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode("utf-8", "replace")
 
-    def close(self):
+    def stop(self):
+        """Stop influxd (by its PID), keeping its data and port."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -431,4 +436,12 @@ class Influx:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    def points(self, db, q):
+        """The rows of one SELECT, as lists, times in nanoseconds."""
+        res = self.query(q, db, epoch="ns")["results"][0]
+        return [row for s in res.get("series", []) for row in s["values"]]
+
+    def close(self):
+        self.stop()
         shutil.rmtree(self.base, ignore_errors=True)

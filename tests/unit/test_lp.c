@@ -19,7 +19,7 @@ one_line(struct buf *b, const char *value, size_t len, int64_t v)
 	lp_begin(&l, b, "m");
 	lp_tag(&l, "t", value, len);
 	lp_int(&l, "f", v);
-	lp_end(&l);
+	lp_end(&l, 0);
 	return b->data;
 }
 
@@ -87,7 +87,7 @@ START_TEST(measurement_and_fields)
 	lp_tag(&l, "queue", "deferred", 8);
 	lp_int(&l, "length", 250);
 	lp_int(&l, "size", 76543210);
-	lp_end(&l);
+	lp_end(&l, 0);
 	ck_assert_str_eq(b.data,
 	    "postfix_queue,queue=deferred length=250i,size=76543210i\n");
 	buf_free(&b);

@@ -21,6 +21,7 @@ Suite	*addr_suite(void);
 Suite	*agg_suite(void);
 Suite	*lp_suite(void);
 Suite	*util_suite(void);
+Suite	*agentparts_suite(void);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {

@@ -1,0 +1,216 @@
+/*
+ * test_agentparts.c - the push queue and the settings: bounds, drops,
+ * parsing, merging (command line over file) and impossible combinations.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "outq.h"
+#include "settings.h"
+#include "unit.h"
+#include "xalloc.h"
+
+static char *
+batch(size_t len, char c)
+{
+	char   *p = xmalloc(len);
+
+	memset(p, c, len);
+	return p;
+}
+
+START_TEST(outq_keeps_order_and_bound)
+{
+	struct outq q;
+
+	outq_init(&q, 100);
+	ck_assert_uint_eq(outq_push(&q, batch(40, 'a'), 40), 0);
+	ck_assert_uint_eq(outq_push(&q, batch(40, 'b'), 40), 0);
+	ck_assert_uint_eq(q.bytes, 80);
+	/* 30 more bytes do not fit: the oldest goes, and is counted. */
+	ck_assert_uint_eq(outq_push(&q, batch(30, 'c'), 30), 1);
+	ck_assert_uint_eq(q.dropped, 1);
+	ck_assert_uint_eq(q.dropped_bytes, 40);
+	ck_assert_int_eq(outq_head(&q)->data[0], 'b');
+	outq_pop(&q);
+	ck_assert_int_eq(outq_head(&q)->data[0], 'c');
+	ck_assert_uint_eq(q.count, 1);
+	ck_assert_uint_eq(q.bytes, 30);
+	/* A batch larger than the whole bound is dropped itself. */
+	ck_assert_uint_eq(outq_push(&q, batch(101, 'd'), 101), 1);
+	ck_assert_uint_eq(q.dropped, 2);
+	ck_assert_int_eq(outq_head(&q)->data[0], 'c');
+	/* Several old batches can go for one new one. */
+	ck_assert_uint_eq(outq_push(&q, batch(20, 'e'), 20), 0);
+	ck_assert_uint_eq(outq_push(&q, batch(100, 'f'), 100), 2);
+	ck_assert_uint_eq(q.dropped, 4);
+	ck_assert_uint_eq(q.count, 1);
+	outq_free(&q);
+	ck_assert_ptr_null(outq_head(&q));
+}
+END_TEST
+
+START_TEST(durations)
+{
+	uint64_t ms;
+
+	ck_assert_int_eq(settings_parse_duration("10s", &ms), 0);
+	ck_assert_uint_eq(ms, 10000);
+	ck_assert_int_eq(settings_parse_duration("500ms", &ms), 0);
+	ck_assert_uint_eq(ms, 500);
+	ck_assert_int_eq(settings_parse_duration("2m", &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(settings_parse_duration("1h", &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(settings_parse_duration("10", &ms), -1);
+	ck_assert_int_eq(settings_parse_duration("-1s", &ms), -1);
+	ck_assert_int_eq(settings_parse_duration("1d", &ms), -1);
+	ck_assert_int_eq(settings_parse_duration(" 1s", &ms), -1);
+	ck_assert_int_eq(settings_parse_duration("99999999999s", &ms), -1);
+}
+END_TEST
+
+START_TEST(values_are_checked)
+{
+	struct settings s;
+	char	err[256];
+
+	settings_init(&s);
+	ck_assert_int_eq(settings_set(&s, settings_find("top"), "5", err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(s.top, 5);
+	ck_assert_int_eq(settings_set(&s, settings_find("top"), "5x", err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "0 to 1000000"));
+	ck_assert_int_eq(settings_set(&s, settings_find("interval"), "500ms",
+	    err, sizeof(err)), -1);		/* below the 1 s minimum */
+	ck_assert_int_eq(settings_set(&s, settings_find("queue_dir"), "", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "host", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "queue=x", err,
+	    sizeof(err)), -1);		/* pfqmon's own tag */
+	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "bad key=x", err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "zone=eu", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "host=mx1", err,
+	    sizeof(err)), 0);
+	/* Kept sorted by key, for line protocol. */
+	ck_assert_str_eq(s.tags[0].key, "host");
+	ck_assert_str_eq(s.tags[1].key, "zone");
+	ck_assert_ptr_null(settings_find("no_such_option"));
+	settings_free(&s);
+}
+END_TEST
+
+START_TEST(command_line_wins_over_file)
+{
+	struct settings eff, file, cli;
+	char	err[256];
+
+	settings_init(&eff);
+	settings_init(&file);
+	settings_init(&cli);
+	ck_assert_int_eq(settings_set(&file, settings_find("top"), "7", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&file, settings_find("queue_dir"), "/f",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&file, settings_find("tag"), "host=file",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&file, settings_find("tag"), "zone=eu",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&cli, settings_find("top"), "3", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(settings_set(&cli, settings_find("tag"), "host=cli",
+	    err, sizeof(err)), 0);
+	settings_merge(&eff, &file);
+	settings_merge(&eff, &cli);
+	ck_assert_uint_eq(eff.top, 3);
+	ck_assert_str_eq(eff.queue_dir, "/f");	/* not on the command line */
+	ck_assert_uint_eq(eff.ntags, 2);
+	ck_assert_str_eq(eff.tags[0].value, "cli");
+	ck_assert_str_eq(eff.tags[1].value, "eu");
+	ck_assert_uint_eq(eff.push_timeout_ms, 10000);	/* a default */
+	settings_free(&eff);
+	settings_free(&file);
+	settings_free(&cli);
+}
+END_TEST
+
+/* finish_error - settings_finish() after setting name=value pairs */
+static int
+finish_with(const char *const *kv, char *err, size_t errlen)
+{
+	struct settings s;
+	int	rc;
+
+	settings_init(&s);
+	for (; *kv; kv += 2)
+		ck_assert_int_eq(settings_set(&s, settings_find(kv[0]), kv[1], err,
+		    errlen), 0);
+	rc = settings_finish(&s, err, errlen);
+	settings_free(&s);
+	return rc;
+}
+
+START_TEST(impossible_combinations)
+{
+	static const char *const both_dirs[] = {"queue_dir", "/q", "config_dir", "/c", NULL};
+	static const char *const execd_push[] = {"execd", "true", "push", "http://x", "push_db", "d", NULL};
+	static const char *const no_db[] = {"push", "http://x", NULL};
+	static const char *const ftp[] = {"push", "ftp://x", "push_db", "d", NULL};
+	static const char *const v1_v2[] = {"push", "http://x", "push_db", "d", "push_bucket", "b", NULL};
+	static const char *const no_url[] = {"push_db", "d", NULL};
+	static const char *const two_secrets[] = {"push", "http://x", "push_bucket", "b",
+		"push_token", "t", "push_token_env", "HOME", NULL};
+	static const char *const missing_env[] = {"push", "http://x", "push_db", "d",
+		"push_password_env", "PFQMON_TEST_NO_SUCH_VAR", NULL};
+	static const char *const good[] = {"push", "https://x:8086/", "push_db", "d",
+		"interval", "10s", NULL};
+	char	err[256];
+
+	ck_assert_int_eq(finish_with(both_dirs, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(execd_push, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(no_db, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(ftp, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(v1_v2, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(no_url, err, sizeof(err)), -1);
+	ck_assert_int_eq(finish_with(two_secrets, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "one way only"));
+	ck_assert_int_eq(finish_with(missing_env, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "PFQMON_TEST_NO_SUCH_VAR"));
+	ck_assert_int_eq(finish_with(good, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(every_cli_option_has_a_key)
+{
+	const struct setting_def *t;
+	size_t	i, n;
+
+	t = settings_table(&n);
+	ck_assert_uint_lt(n, 64);	/* the "set" bitmask */
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_eq(settings_find(t[i].name), &t[i]);
+		ck_assert_ptr_null(strchr(t[i].name, '-'));
+		ck_assert_ptr_nonnull(t[i].help);
+	}
+}
+END_TEST
+
+Suite *
+agentparts_suite(void)
+{
+	Suite  *s = suite_create("agentparts");
+	TCase  *tc = tcase_create("outq_settings");
+
+	tcase_add_test(tc, outq_keeps_order_and_bound);
+	tcase_add_test(tc, durations);
+	tcase_add_test(tc, values_are_checked);
+	tcase_add_test(tc, command_line_wins_over_file);
+	tcase_add_test(tc, impossible_combinations);
+	tcase_add_test(tc, every_cli_option_has_a_key);
+	suite_add_tcase(s, tc);
+	return s;
+}
