@@ -354,12 +354,15 @@ def test_reload():
 
 
 class Scripted(http.server.BaseHTTPRequestHandler):
-    """Answers POSTs from a script of (status, headers) and records them."""
-    script, seen = [], []
+    """Answers POSTs from a script of (status, headers) and records them,
+    with the client's port (one port per TCP connection)."""
+    protocol_version = "HTTP/1.1"       # keep-alive, as InfluxDB does
+    script, seen, ports = [], [], []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         Scripted.seen.append((time.monotonic(), self.path, dict(self.headers), body))
+        Scripted.ports.append(self.client_address[1])
         status, headers = Scripted.script.pop(0) if Scripted.script else (204, {})
         self.send_response(status)
         for k, v in headers.items():
@@ -417,6 +420,15 @@ def test_scripted():
         and "Content-Encoding" not in s[2] and pm.decode(s[3], LPCHECK),
         "push: InfluxDB 1.x API with basic authentication from a password file, "
         "uncompressed on request", [res.stderr.decode(), s[1], s[2]])
+
+    Scripted.script, Scripted.seen, Scripted.ports = [], [], []
+    a = Agent(["--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db", "d",
+               "-v"])
+    wait_until(lambda: len(Scripted.seen) >= 3, 10)
+    a.stop()
+    tap(len(Scripted.ports) >= 3 and len(set(Scripted.ports)) == 1,
+        "push: one connection is kept and reused from scan to scan",
+        [Scripted.ports])
 
     Scripted.script, Scripted.seen = [(503, {})] * 10, []
     res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-db", "d"],
