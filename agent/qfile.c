@@ -57,6 +57,27 @@ struct walk {
 	uint64_t rcpt_pending;
 };
 
+/*
+ * allowed - bit s is set for each record type that segment s allows
+ * (rec_type.h), built once; a table lookup per record instead of a
+ * string search, in the innermost loop.
+ */
+static unsigned char allowed[256];
+
+static void
+allowed_init(void)
+{
+	static const char *const sets[] = {
+		REC_TYPE_ENVELOPE, REC_TYPE_CONTENT, REC_TYPE_EXTRACT,
+	};
+	const char *c;
+	int	seg;
+
+	for (seg = 0; seg < 3; seg++)
+		for (c = sets[seg]; *c; c++)
+			allowed[(unsigned char)*c] |= (unsigned char)(1u << seg);
+}
+
 /* qf_parser_create - parser with its read window; free with qf_parser_free */
 struct qf_parser *
 qf_parser_create(void)
@@ -64,6 +85,9 @@ qf_parser_create(void)
 	struct qf_parser *P = xcalloc(1, sizeof(*P));
 
 	P->win = xmalloc(QF_WINDOW);
+	/* The first parser is created before any scan thread starts. */
+	if (allowed[REC_TYPE_END] == 0)
+		allowed_init();
 	/* Allocated up front so that results never point at NULL. */
 	P->dom_cap = 1024;
 	P->dom = xmalloc(P->dom_cap);
@@ -155,10 +179,18 @@ read_full(const struct qf_input *in, unsigned char *dst, size_t len,
 static const unsigned char *
 view(struct qf_parser *P, uint64_t off, size_t want, size_t *got)
 {
-	uint64_t size = P->in->size;
+	uint64_t size = P->in->size, rel = off - P->wbase;
 	size_t	n;
 	ssize_t	r;
 
+	/*
+	 * Nearly every call finds its bytes in the window. An offset below
+	 * the window wraps rel around and fails the test.
+	 */
+	if (rel < P->wlen && P->wlen - rel >= want) {
+		*got = P->wlen - (size_t)rel;
+		return P->win + rel;
+	}
 	if (off >= size) {
 		*got = 0;
 		return P->win;
@@ -470,9 +502,6 @@ static int
 run(struct qf_parser *P, const struct qf_input *in, struct qf_msg *m,
     qf_trace_fn trace, void *tctx)
 {
-	static const char *const allowed[] = {
-		REC_TYPE_ENVELOPE, REC_TYPE_CONTENT, REC_TYPE_EXTRACT,
-	};
 	struct walk w;
 	uint64_t off = 0, visits = 0, max_visits, poff, next, target;
 	unsigned jumps = 0;
@@ -503,7 +532,7 @@ run(struct qf_parser *P, const struct qf_input *in, struct qf_msg *m,
 		if (poff > in->size || r.len > in->size - poff)
 			return corrupt(P, off, "record runs past end of file");
 		next = poff + r.len;
-		if (r.type == 0 || strchr(allowed[w.seg], r.type) == NULL)
+		if (!(allowed[r.type] & (1u << w.seg)))
 			return corrupt(P, off, "unexpected record type");
 		need = trace ? (r.len < QF_WINDOW ? r.len : QF_WINDOW) :
 		    payload_need(r.type, r.len, w.seg);

@@ -1,9 +1,12 @@
 /*
- * siphash.c - SipHash-2-4 (Aumasson and Bernstein, 2012), written from
- * the published algorithm: 2 compression rounds per 8-byte word, 4
- * finalisation rounds, 64-bit output. Checked against the paper's test
- * vector in tests/unit.
+ * siphash.c - SipHash (Aumasson and Bernstein, 2012), written from the
+ * published algorithm: c compression rounds per 8-byte word, d
+ * finalisation rounds, 64-bit output. SipHash-2-4 is checked against the
+ * paper's test vectors in tests/unit; SipHash-1-3 runs the same code
+ * with fewer rounds.
  */
+#include <string.h>
+
 #include "siphash.h"
 
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -16,20 +19,21 @@
 } while (0)
 
 /* load_le64 - 8 bytes as a little-endian number, whatever the host */
-static uint64_t
+static inline uint64_t
 load_le64(const uint8_t *p)
 {
-	uint64_t v = 0;
-	int	i;
+	uint64_t v;
 
-	for (i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	memcpy(&v, p, sizeof(v));	/* one unaligned load */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
-/* siphash24 - keyed 64-bit hash of len bytes */
-uint64_t
-siphash24(const uint8_t key[16], const void *data, size_t len)
+/* siphash - keyed 64-bit hash of len bytes, c and d rounds */
+static inline uint64_t
+siphash(const uint8_t key[16], const void *data, size_t len, int c, int d)
 {
 	const uint8_t *p = data;
 	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
@@ -39,12 +43,13 @@ siphash24(const uint8_t key[16], const void *data, size_t len)
 	uint64_t v3 = k1 ^ 0x7465646279746573ULL;
 	uint64_t m, last = (uint64_t)len << 56;
 	size_t	i, tail = len & 7;
+	int	r;
 
 	for (i = 0; i + 8 <= len; i += 8) {
 		m = load_le64(p + i);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
+		for (r = 0; r < c; r++)
+			SIPROUND(v0, v1, v2, v3);
 		v0 ^= m;
 	}
 	while (tail > 0) {
@@ -52,13 +57,25 @@ siphash24(const uint8_t key[16], const void *data, size_t len)
 		last |= (uint64_t)p[i + tail] << (8 * tail);
 	}
 	v3 ^= last;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (r = 0; r < c; r++)
+		SIPROUND(v0, v1, v2, v3);
 	v0 ^= last;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	for (r = 0; r < d; r++)
+		SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* siphash24 - SipHash-2-4, the paper's reference variant */
+uint64_t
+siphash24(const uint8_t key[16], const void *data, size_t len)
+{
+	return siphash(key, data, len, 2, 4);
+}
+
+/* siphash13 - SipHash-1-3, for hash tables */
+uint64_t
+siphash13(const uint8_t key[16], const void *data, size_t len)
+{
+	return siphash(key, data, len, 1, 3);
 }

@@ -63,6 +63,16 @@ tagval_clean(char *dst, const char *src, size_t len)
 	const unsigned char *s = (const unsigned char *)src;
 	size_t	i = 0, out = 0, n;
 
+	/* Most values are short printable ASCII: one pass, one copy. */
+	while (i < len && i < TAGVAL_MAX && s[i] >= 0x20 && s[i] < 0x7f)
+		i++;
+	if (i == len && (len == 0 || s[len - 1] != '\\')) {
+		memcpy(dst, src, len);
+		dst[len] = '\0';
+		return len;
+	}
+	i = 0;
+
 	while (i < len) {
 		n = utf8_len(s + i, len - i);
 		if (n == 0 || is_control(s + i, n)) {

@@ -45,6 +45,11 @@ START_TEST(siphash_vectors)
 	ck_assert_uint_eq(siphash24(key, msg, 0), 0x726fdb47dd0e0e31ULL);
 	ck_assert_uint_eq(siphash24(key, msg, 15), 0xa129ca6149be45e5ULL);
 	ck_assert_uint_eq(siphash24(key, msg, 8), 0x93f5f5799a932462ULL);
+	/* SipHash-1-3 runs the same code with fewer rounds: a different,
+	 * key-dependent value. */
+	ck_assert_uint_ne(siphash13(key, msg, 15), siphash24(key, msg, 15));
+	key[0] ^= 1;
+	ck_assert_uint_ne(siphash13(key, msg, 15), 0xa129ca6149be45e5ULL);
 }
 END_TEST
 
