@@ -28,7 +28,7 @@ WARN	= -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wwrite-strings \
 	  -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 HARDEN	= -fstack-protector-strong -D_FORTIFY_SOURCE=2
 DEFS	= -D_DEFAULT_SOURCE -DPFQMON_VERSION='"$(VERSION)"'
-ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(HARDEN) $(DEFS) $(CPPFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -pthread $(OPT) $(WARN) $(HARDEN) $(DEFS) $(CPPFLAGS) $(CFLAGS)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
@@ -41,7 +41,7 @@ DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson zlib 2>/dev/null)
 DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
-LIB_SRC	= rec qfile addr tagval siphash agg lp report spool postconf buf msg \
+LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
 	  xalloc settings config outq push agent
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
@@ -101,11 +101,11 @@ build/tests/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(TLIB_SRC) \
 # The real fuzzers: clang's libFuzzer.
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:%=agent/%.c) $(HDRS) $(TLIB_SRC) \
 	    $(TLIB_HDR) | build/fuzz
-	$(CLANG) -std=c11 -g -O1 $(DEFS) $(TINC) \
+	$(CLANG) -std=c11 -pthread -g -O1 $(DEFS) $(TINC) \
 	    $(DEP_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 	    $(LIB_SRC:%=agent/%.c) $(TLIB_SRC) $(DEP_LIBS)
 
-TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/tests/unit \
+TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/bench/gen build/tests/unit \
 	  build/tests/unit-san $(TOOLS:%=build/tests/%) \
 	  $(FUZZERS:%=build/tests/%-replay)
 
@@ -137,3 +137,23 @@ clean:
 
 .PHONY: all check demo test fuzz lint install uninstall clean
 .SECONDARY:
+
+# --- benchmark ------------------------------------------------------------
+
+BENCH_PROGS = build/bench/gen build/bench/floor build/bench/statwalk
+
+build/bench:
+	mkdir -p $@
+
+build/bench/gen: bench/gen.c tests/lib/qfwrite.c tests/lib/qfwrite.h agent/buf.c \
+	    agent/xalloc.c agent/msg.c | build/bench
+	$(CC) $(ALL_CFLAGS) -Iagent -Itests/lib $(LDFLAGS) -o $@ bench/gen.c \
+	    tests/lib/qfwrite.c agent/buf.c agent/xalloc.c agent/msg.c
+
+build/bench/%: bench/%.c | build/bench
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: agent/pfqmon $(BENCH_PROGS)
+	$(PYTHON) bench/run.py
+
+.PHONY: bench

@@ -23,6 +23,7 @@
 #include "agent.h"
 #include "agg.h"
 #include "buf.h"
+#include "cache.h"
 #include "config.h"
 #include "msg.h"
 #include "outq.h"
@@ -37,6 +38,7 @@
 #define BACKOFF_FIRST_MS	1000
 #define BACKOFF_MAX_MS		60000
 #define ONESHOT_ATTEMPTS	4
+#define DEAD_KEYS_SLACK		65536	/* keys of gone mail kept at most */
 
 static volatile sig_atomic_t got_stop, got_hup;
 
@@ -52,6 +54,9 @@ struct agent {
 	int64_t	retry_at;		/* monotonic ms when a retry is due */
 	int	failing;		/* the last attempt failed */
 	sigset_t waitmask;		/* signals unblocked while waiting */
+	/* Loop modes: what the files said, for the next scan (spool.c). */
+	struct agg *agg;
+	struct cache *cache;
 };
 
 /* mono_ms, real_ms - clocks in milliseconds */
@@ -183,6 +188,47 @@ write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/* forget - drop the rescan cache: the next scan reads every file */
+static void
+forget(struct agent *A)
+{
+	cache_free(A->cache);
+	agg_free(A->agg);
+	A->cache = NULL;
+	A->agg = NULL;
+}
+
+/*
+ * too_many_dead_keys - the aggregate kept across scans remembers every
+ * sender ever seen; once most of them have left the queue, start afresh
+ * (the next scan reads every file again) so memory follows the queue.
+ */
+static int
+too_many_dead_keys(const struct agg *a)
+{
+	size_t	live = 0;
+	int	d;
+
+	for (d = 0; d < DIM_COUNT; d++)
+		live += agg_keys(a, (enum agg_dim)d);
+	return agg_dead_keys(a) > live + DEAD_KEYS_SLACK;
+}
+
+/*
+ * scan_threads - how many threads scan: the setting, or one per online
+ * core up to 8 (past that the disk, not the CPU, sets the pace).
+ */
+static unsigned
+scan_threads(const struct agent *A)
+{
+	long	n;
+
+	if (A->cfg.threads)
+		return (unsigned)A->cfg.threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
 /*
  * scan - one scan as line protocol in out; timestamp_ns 0 for none. A
  * queue that cannot be read is fatal in one-shot mode (it must not look
@@ -193,6 +239,7 @@ static void
 scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 {
 	struct report_opts o;
+	struct spool_opts so;
 	struct scan_stats st;
 	struct timespec t0, t1;
 	struct agg *a;
@@ -209,8 +256,20 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	o.push = A->push ? &A->ps : NULL;
 	A->ps.buffer_bytes = A->q.bytes;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a = agg_create(now);
-	if (spool_scan(A->queue_dir, a, &st, err, sizeof(err)) < 0) {
+	memset(&so, 0, sizeof(so));
+	so.threads = scan_threads(A);
+	if (oneshot || A->cfg.no_cache) {
+		a = agg_create(now);
+	} else {
+		if (A->agg == NULL) {
+			A->agg = agg_create(now);
+			A->cache = cache_create();
+		} else
+			agg_rescan(A->agg, now);
+		a = A->agg;
+		so.cache = A->cache;
+	}
+	if (spool_scan(A->queue_dir, &so, a, &st, err, sizeof(err)) < 0) {
 		if (oneshot)
 			msg_fatal(MSG_EXIT_FAIL, "%s", err);
 		msg_error("%s", err);
@@ -223,7 +282,10 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		    (t1.tv_nsec - t0.tv_nsec) / 1000);
 		report_write(out, a, &o, &st);
 	}
-	agg_free(a);
+	if (a != A->agg)
+		agg_free(a);
+	else if (too_many_dead_keys(a))
+		forget(A);
 }
 
 /* enqueue - queue a scan for InfluxDB, in requests of at most BATCH_MAX */
@@ -379,6 +441,7 @@ reload(struct agent *A)
 	settings_free(&old);
 	free(A->queue_dir);
 	A->queue_dir = dir;
+	forget(A);
 	msg_verbose = A->cfg.verbose;
 	while (A->q.bytes > A->q.max_bytes && outq_head(&A->q)) {
 		A->q.dropped++;
@@ -579,6 +642,7 @@ agent_run(const struct settings *cli, const char *config_file)
 	} else {
 		rc = oneshot(&A);
 	}
+	forget(&A);
 	outq_free(&A.q);
 	push_free(A.push);
 	free(A.queue_dir);

@@ -66,6 +66,7 @@ enum pfq_queue {
 #define F_IGNORED		"ignored"
 #define F_DUPLICATES		"duplicates"
 #define F_ERRORS		"errors"
+#define F_CACHED		"cached"
 #define F_DURATION_US		"duration_us"
 #define F_PUSH_SENT		"push_sent"
 #define F_PUSH_RETRIED		"push_retried"

@@ -52,6 +52,8 @@ struct settings {
 	char   *queue_dir;
 	char   *config_dir;
 	uint64_t top;
+	uint64_t threads;	/* 0: one per online core, at most 8 */
+	int	no_cache;		/* loop modes: no rescan cache */
 	uint64_t now;			/* 0: the current time */
 	int	verbose;
 	uint64_t interval_ms;		/* 0: one scan and exit */

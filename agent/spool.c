@@ -8,18 +8,26 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "cache.h"
 #include "msg.h"
 #include "spool.h"
 #include "xalloc.h"
 
 #define REL_PATH_MAX	256		/* queue-relative path, for messages */
 #define QUEUE_ID_MAX	255		/* Postfix's mail_queue_id_ok() bound */
+#define BATCH_MAX	2048		/* directory entries handed out at once */
+#define COMMIT_MAX	32		/* parsed files counted per lock taken */
+#define RACY_NS		1000000000LL	/* change-time granularity margin */
 
 /* Set of (device, inode) keys of the files counted in this scan. */
 struct inoset {
@@ -28,12 +36,73 @@ struct inoset {
 	size_t	n;
 };
 
-struct walker {
-	struct agg *agg;
-	struct scan_stats *st;
+/* What fstatat(2) said about a file, for the cache lookup. */
+struct probe {
+	uint64_t key;
+	int64_t	ctime_ns;
+	uint64_t size;
+	int	usable;			/* a complete regular file */
+};
+
+/*
+ * Names of one directory's files, read by the main thread, and the ones
+ * still to be scanned (todo: indices into off).
+ */
+struct batch {
+	struct buf names;		/* NUL-terminated, one after another */
+	size_t	off[BATCH_MAX];
+	uint16_t todo[BATCH_MAX];
+	size_t	n, ntodo;
+	struct probe probe[BATCH_MAX];
+};
+
+enum phase { PHASE_PROBE, PHASE_SCAN };
+
+/* A file parsed (or found unparseable) but not yet counted. */
+struct pending {
+	uint64_t key;
+	int64_t	ctime_ns;
+	uint64_t size;			/* file size */
+	int	parsed;			/* else unparseable */
+};
+
+struct walker;
+
+/*
+ * One scanning thread: its parser, its counters, and the files it read
+ * but has not yet counted (with their keys cleaned and hashed).
+ */
+struct worker {
+	struct walker *W;
 	struct qf_parser *parser;
-	struct inoset seen;
+	struct agg_prep prep[COMMIT_MAX];
+	struct pending pending[COMMIT_MAX];
+	size_t	npending;
+	struct scan_stats st;
+	pthread_t tid;
+};
+
+struct walker {
+	struct agg *agg;		/* shared; under lock */
+	struct cache *cache;		/* shared; under lock; or NULL */
+	struct inoset seen;		/* shared; under lock */
+	pthread_mutex_t lock;
 	dev_t	dev;			/* device of the queue directory */
+	int64_t	racy_ns;		/* files changed since are read again */
+	struct worker *workers;		/* [0] is the main thread */
+	size_t	nworkers;
+	/* The batch in hand, published under plock; taken with next. */
+	pthread_mutex_t plock;
+	pthread_cond_t go, done;
+	unsigned gen;			/* batches published so far */
+	size_t	active;			/* helpers not yet done with it */
+	int	stop;
+	enum phase phase;
+	struct batch batch;
+	atomic_size_t next;
+	int	dfd;
+	enum pfq_queue q;
+	const char *rel;
 };
 
 /* inoset_slot - where key is, or the empty slot where it would go */
@@ -72,13 +141,6 @@ inoset_add(struct inoset *s, uint64_t key)
 	s->slot[i] = key;
 	s->n++;
 	return 1;
-}
-
-/* inoset_has - was key counted already? */
-static int
-inoset_has(const struct inoset *s, uint64_t key)
-{
-	return s->slot != NULL && s->slot[inoset_slot(s, key)] == key;
 }
 
 /*
@@ -139,83 +201,306 @@ note(const char *rel, const char *name, const char *what)
 		    what);
 }
 
-/* count_parsed - hand the result of one file to the counters */
-static void
-count_parsed(struct walker *W, int rc, enum pfq_queue q, uint64_t key,
-    const struct qf_msg *m, uint64_t file_size, const char *rel,
-    const char *name)
+/* ctime_ns - a file's change time in nanoseconds */
+static int64_t
+ctime_ns(const struct stat *sb)
 {
-	char	why[160];
-
-	switch (rc) {
-	case QF_OK:
-		W->st->parsed++;
-		inoset_add(&W->seen, key);
-		agg_add(W->agg, q, m);
-		return;
-	case QF_CORRUPT:
-		W->st->unparseable++;
-		snprintf(why, sizeof(why), "not a valid queue file: %s at offset %llu",
-		    qf_error(W->parser),
-		    (unsigned long long)qf_error_offset(W->parser));
-		note(rel, name, why);
-		/* The corrupt queue holds exactly such files: still count it. */
-		if (q == Q_CORRUPT) {
-			inoset_add(&W->seen, key);
-			agg_add_unparsed(W->agg, q, file_size);
-		}
-		return;
-	default:
-		W->st->errors++;
-		snprintf(why, sizeof(why), "read error: %s",
-		    strerror(qf_errno(W->parser)));
-		note(rel, name, why);
-	}
+	return (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
 }
 
-/* scan_file - open, check and parse one queue file */
+/* complete - a regular file that cleanup or postdrop finished writing */
+static int
+complete(const struct stat *sb, enum pfq_queue q)
+{
+	return S_ISREG(sb->st_mode)
+	    && (q == Q_CORRUPT || (sb->st_mode & S_IRWXU) == S_IRWXU);
+}
+
+/* remember - what a file just read said, for the next scan (under lock) */
+static struct cache_entry *
+remember(struct walker *W, enum pfq_queue q, const struct pending *p)
+{
+	struct cache_entry *e = cache_put(W->cache, p->key);
+
+	e->ctime_ns = p->ctime_ns;
+	e->size = p->size;
+	e->queue = (uint8_t)q;
+	e->verdict = p->parsed ? CACHE_PARSED : CACHE_UNPARSEABLE;
+	/* A change within the time stamp's granularity could be missed. */
+	e->racy = p->ctime_ns >= W->racy_ns;
+	e->ref.size = p->size;
+	return e;
+}
+
+/*
+ * commit - count the worker's pending files into the shared aggregate,
+ * each unless the same file was counted already in this scan (a rename
+ * caught in two queues), and remember them in the cache. The lock is
+ * taken once for up to COMMIT_MAX files, and keys were cleaned and
+ * hashed before, so the critical section is short and rarely contended.
+ */
 static void
-scan_file(struct walker *W, int dfd, const char *name, enum pfq_queue q,
+commit(struct worker *w, enum pfq_queue q)
+{
+	struct walker *W = w->W;
+	const struct pending *p;
+	struct cache_entry *e;
+	size_t	i;
+
+	if (w->npending == 0)
+		return;
+	pthread_mutex_lock(&W->lock);
+	for (i = 0; i < w->npending; i++) {
+		p = &w->pending[i];
+		if (!p->parsed) {
+			/* The corrupt queue holds exactly such files: count them. */
+			if (q == Q_CORRUPT && inoset_add(&W->seen, p->key))
+				agg_add_unparsed(W->agg, q, p->size);
+			if (W->cache)
+				(void)remember(W, q, p);
+		} else if (!inoset_add(&W->seen, p->key)) {
+			w->st.duplicates++;
+		} else if (W->cache) {
+			e = remember(W, q, p);
+			agg_commit(W->agg, q, &w->prep[i], &e->ref,
+			    cache_pool(W->cache));
+			w->st.parsed++;
+		} else {
+			agg_commit(W->agg, q, &w->prep[i], NULL, NULL);
+			w->st.parsed++;
+		}
+	}
+	pthread_mutex_unlock(&W->lock);
+	w->npending = 0;
+}
+
+/* count_parsed - hand the result of one file to the counters */
+static void
+count_parsed(struct worker *w, int rc, enum pfq_queue q,
+    const struct stat *sb, const struct qf_msg *m, const char *rel,
+    const char *name)
+{
+	struct pending *p = &w->pending[w->npending];
+	char	why[160];
+
+	p->key = file_key(w->W, sb);
+	p->ctime_ns = ctime_ns(sb);
+	p->size = (uint64_t)sb->st_size;
+	switch (rc) {
+	case QF_OK:
+		agg_prepare(w->W->agg, &w->prep[w->npending], m);
+		p->parsed = 1;
+		break;
+	case QF_CORRUPT:
+		w->st.unparseable++;
+		snprintf(why, sizeof(why), "not a valid queue file: %s at offset %llu",
+		    qf_error(w->parser),
+		    (unsigned long long)qf_error_offset(w->parser));
+		note(rel, name, why);
+		if (q != Q_CORRUPT && w->W->cache == NULL)
+			return;		/* nothing to count or remember */
+		p->parsed = 0;
+		break;
+	default:
+		w->st.errors++;
+		snprintf(why, sizeof(why), "read error: %s",
+		    strerror(qf_errno(w->parser)));
+		note(rel, name, why);
+		return;
+	}
+	if (++w->npending == COMMIT_MAX)
+		commit(w, q);
+}
+
+/* scan_file - open, check and parse one queue file (any thread) */
+static void
+scan_file(struct worker *w, int dfd, const char *name, enum pfq_queue q,
     const char *rel)
 {
 	struct stat sb;
 	struct qf_input in;
 	struct qf_msg m;
-	uint64_t key = 0;
 	int	fd, rc;
 
 	fd = openat(dfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			W->st->vanished++;
+			w->st.vanished++;
 		else if (errno == ELOOP || errno == ENXIO)
-			W->st->ignored++;	/* symbolic link, socket */
+			w->st.ignored++;	/* symbolic link, socket */
 		else {
-			W->st->errors++;
+			w->st.errors++;
 			note(rel, name, strerror(errno));
 		}
 		return;
 	}
 	if (fstat(fd, &sb) < 0) {
-		W->st->errors++;
+		w->st.errors++;
 		note(rel, name, strerror(errno));
 	} else if (!S_ISREG(sb.st_mode)) {
-		W->st->ignored++;
-	} else if (q != Q_CORRUPT && (sb.st_mode & S_IRWXU) != S_IRWXU) {
-		W->st->skipped++;	/* cleanup or postdrop still writing */
-	} else if (inoset_has(&W->seen, key = file_key(W, &sb))) {
-		W->st->duplicates++;	/* renamed into a queue scanned later */
+		w->st.ignored++;
+	} else if (!complete(&sb, q)) {
+		w->st.skipped++;	/* cleanup or postdrop still writing */
 	} else {
 		in.read = fd_pread;
 		in.ctx = &fd;
 		in.size = (uint64_t)sb.st_size;
 		in.mtime = (int64_t)sb.st_mtime;
 		in.kind = q == Q_MAILDROP ? QF_KIND_MAILDROP : QF_KIND_QUEUE;
-		rc = qf_parse(W->parser, &in, &m);
-		count_parsed(W, rc, q, key, &m, in.size, rel, name);
+		rc = qf_parse(w->parser, &in, &m);
+		count_parsed(w, rc, q, &sb, &m, rel, name);
 	}
 	close(fd);
+}
+
+/* probe_file - stat one file for the cache lookup (any thread) */
+static void
+probe_file(struct walker *W, int dfd, const char *name, enum pfq_queue q,
+    struct probe *pr)
+{
+	struct stat sb;
+
+	pr->usable = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0
+	    && complete(&sb, q);
+	if (pr->usable) {
+		pr->key = file_key(W, &sb);
+		pr->ctime_ns = ctime_ns(&sb);
+		pr->size = (uint64_t)sb.st_size;
+	}
+}
+
+/* work - take files of the published batch until there are none left */
+static void
+work(struct worker *w)
+{
+	struct walker *W = w->W;
+	struct batch *B = &W->batch;
+	size_t	i;
+
+	while ((i = atomic_fetch_add(&W->next, 1)) < B->ntodo) {
+		const char *name = B->names.data + B->off[B->todo[i]];
+
+		if (W->phase == PHASE_PROBE)
+			probe_file(W, W->dfd, name, W->q, &B->probe[B->todo[i]]);
+		else
+			scan_file(w, W->dfd, name, W->q, W->rel);
+	}
+	if (W->phase == PHASE_SCAN)
+		commit(w, W->q);
+}
+
+/* helper - a scanning thread: wait for a batch, work, report done */
+static void *
+helper(void *arg)
+{
+	struct worker *w = arg;
+	struct walker *W = w->W;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&W->plock);
+	for (;;) {
+		while (W->gen == seen && !W->stop)
+			pthread_cond_wait(&W->go, &W->plock);
+		if (W->stop)
+			break;
+		seen = W->gen;
+		pthread_mutex_unlock(&W->plock);
+		work(w);
+		pthread_mutex_lock(&W->plock);
+		if (--W->active == 0)
+			pthread_cond_signal(&W->done);
+	}
+	pthread_mutex_unlock(&W->plock);
+	return NULL;
+}
+
+/* run_phase - every thread works on the batch's todo list until done */
+static void
+run_phase(struct walker *W, enum phase phase)
+{
+	pthread_mutex_lock(&W->plock);
+	W->phase = phase;
+	atomic_store(&W->next, 0);
+	W->active = W->nworkers - 1;
+	W->gen++;
+	pthread_cond_broadcast(&W->go);
+	pthread_mutex_unlock(&W->plock);
+	work(&W->workers[0]);
+	pthread_mutex_lock(&W->plock);
+	while (W->active > 0)
+		pthread_cond_wait(&W->done, &W->plock);
+	pthread_mutex_unlock(&W->plock);
+}
+
+/*
+ * reuse - count a probed file from the cache if it is unchanged since it
+ * was read; returns 0 if it must be read. Main thread, helpers idle.
+ */
+static int
+reuse(struct walker *W, const struct probe *pr, enum pfq_queue q)
+{
+	struct scan_stats *st = &W->workers[0].st;
+	struct cache_entry *e;
+
+	if (!pr->usable || (e = cache_find(W->cache, pr->key)) == NULL
+	    || e->racy || e->queue != q || e->ctime_ns != pr->ctime_ns
+	    || e->size != pr->size)
+		return 0;
+	if (e->verdict == CACHE_UNPARSEABLE) {
+		st->unparseable++;
+		if (q == Q_CORRUPT && inoset_add(&W->seen, pr->key))
+			agg_add_unparsed(W->agg, q, e->ref.size);
+	} else if (!inoset_add(&W->seen, pr->key)) {
+		st->duplicates++;
+		return 1;
+	} else {
+		agg_recount(W->agg, q, &e->ref, cache_drefs(W->cache));
+		st->parsed++;
+	}
+	cache_hit(W->cache, e);
+	st->cached++;
+	return 1;
+}
+
+/*
+ * run_batch - scan the collected files of one directory with every
+ * thread. With a filled cache, first stat them all and count the
+ * unchanged ones from the cache; only the rest is opened and parsed.
+ */
+static void
+run_batch(struct walker *W, int dfd, enum pfq_queue q, const char *rel)
+{
+	struct batch *B = &W->batch;
+	size_t	i, n;
+
+	if (B->n == 0)
+		return;
+	W->dfd = dfd;
+	W->q = q;
+	W->rel = rel;
+	for (i = 0; i < B->n; i++)
+		B->todo[i] = (uint16_t)i;
+	B->ntodo = B->n;
+	if (W->cache && cache_size(W->cache) > 0) {
+		run_phase(W, PHASE_PROBE);
+		for (i = n = 0; i < B->n; i++)
+			if (!reuse(W, &B->probe[i], q))
+				B->todo[n++] = (uint16_t)i;
+		B->ntodo = n;
+	}
+	if (B->ntodo > 0)
+		run_phase(W, PHASE_SCAN);
+	B->n = 0;
+	buf_reset(&B->names);
+}
+
+/* batch_add - one more file name for the next batch */
+static void
+batch_add(struct walker *W, const char *name, size_t len)
+{
+	W->batch.off[W->batch.n++] = W->batch.names.len;
+	buf_add(&W->batch.names, name, len + 1);	/* with its NUL */
 }
 
 /* is_subdir - is this entry a directory (without following links)? */
@@ -248,7 +533,7 @@ descend(struct walker *W, DIR *d, const char *name, enum pfq_queue q,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return;		/* removed since readdir: nothing to count */
-		W->st->errors++;
+		W->workers[0].st.errors++;
 		msg_warn("cannot open %s/%s: %s", rel, name, strerror(errno));
 		return;
 	}
@@ -256,17 +541,23 @@ descend(struct walker *W, DIR *d, const char *name, enum pfq_queue q,
 	walk_dir(W, fd, q, depth + 1, sub);
 }
 
-/* walk_dir - visit every entry of a queue directory; takes over dfd */
+/*
+ * walk_dir - visit every entry of a queue directory; takes over dfd.
+ * Files are scanned in batches by all threads; hash subdirectories are
+ * walked after the files of their parent.
+ */
 static void
 walk_dir(struct walker *W, int dfd, enum pfq_queue q, int depth,
     const char *rel)
 {
+	struct scan_stats *st = &W->workers[0].st;
 	struct dirent *de;
+	char	subdirs[256];
+	size_t	nsub = 0, len, i;
 	DIR    *d;
-	size_t	len;
 
 	if ((d = fdopendir(dfd)) == NULL) {
-		W->st->errors++;
+		st->errors++;
 		msg_warn("cannot read %s: %s", rel, strerror(errno));
 		close(dfd);
 		return;
@@ -281,28 +572,115 @@ walk_dir(struct walker *W, int dfd, enum pfq_queue q, int depth,
 		/* Hash directories, as Postfix's mail_scan_dir_next() finds them. */
 		if (len == 1 && q != Q_MAILDROP && depth < SPOOL_DEPTH_MAX
 		    && is_subdir(d, de)) {
-			descend(W, d, de->d_name, q, depth, rel);
+			if (nsub < sizeof(subdirs))
+				subdirs[nsub++] = de->d_name[0];
 			continue;
 		}
-		W->st->files++;
+		st->files++;
 		if (!queue_id_ok(de->d_name, len)
 		    || (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)) {
-			W->st->ignored++;
+			st->ignored++;
 			continue;
 		}
-		scan_file(W, dirfd(d), de->d_name, q, rel);
+		batch_add(W, de->d_name, len);
+		if (W->batch.n == BATCH_MAX)
+			run_batch(W, dirfd(d), q, rel);
 	}
 	if (errno != 0) {
-		W->st->errors++;
+		st->errors++;
 		msg_warn("cannot read %s: %s", rel, strerror(errno));
+	}
+	run_batch(W, dirfd(d), q, rel);
+	for (i = 0; i < nsub; i++) {
+		char	name[2] = {subdirs[i], '\0'};
+
+		descend(W, d, name, q, depth, rel);
 	}
 	closedir(d);
 }
 
+/* prep_init, prep_free - a worker's pending files */
+static void
+prep_init(struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < COMMIT_MAX; i++)
+		agg_prep_init(&w->prep[i]);
+}
+
+static void
+prep_free(struct worker *w)
+{
+	size_t	i;
+
+	for (i = 0; i < COMMIT_MAX; i++)
+		agg_prep_free(&w->prep[i]);
+}
+
+/* start_workers - the main thread's worker and nthreads - 1 helpers */
+static void
+start_workers(struct walker *W, size_t nthreads)
+{
+	size_t	i;
+	int	err;
+
+	W->workers = xcalloc(nthreads, sizeof(*W->workers));
+	W->nworkers = 1;
+	W->workers[0].W = W;
+	W->workers[0].parser = qf_parser_create();
+	prep_init(&W->workers[0]);
+	for (i = 1; i < nthreads; i++) {
+		struct worker *w = &W->workers[i];
+
+		w->W = W;
+		w->parser = qf_parser_create();
+		prep_init(w);
+		if ((err = pthread_create(&w->tid, NULL, helper, w)) != 0) {
+			qf_parser_free(w->parser);
+			prep_free(w);
+			msg_warn("cannot start scan thread %zu: %s; using %zu", i,
+			    strerror(err), W->nworkers);
+			break;
+		}
+		W->nworkers++;
+	}
+}
+
+/* stop_workers - end the helpers and add up every worker's counters */
+static void
+stop_workers(struct walker *W, struct scan_stats *st)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&W->plock);
+	W->stop = 1;
+	pthread_cond_broadcast(&W->go);
+	pthread_mutex_unlock(&W->plock);
+	for (i = 0; i < W->nworkers; i++) {
+		const struct scan_stats *s = &W->workers[i].st;
+
+		if (i > 0)
+			pthread_join(W->workers[i].tid, NULL);
+		st->files += s->files;
+		st->parsed += s->parsed;
+		st->skipped += s->skipped;
+		st->vanished += s->vanished;
+		st->unparseable += s->unparseable;
+		st->ignored += s->ignored;
+		st->duplicates += s->duplicates;
+		st->errors += s->errors;
+		st->cached += s->cached;
+		qf_parser_free(W->workers[i].parser);
+		prep_free(&W->workers[i]);
+	}
+	free(W->workers);
+}
+
 /* spool_scan - one pass over every queue of a queue directory */
 int
-spool_scan(const char *dir, struct agg *agg, struct scan_stats *st,
-    char *err, size_t errlen)
+spool_scan(const char *dir, const struct spool_opts *opts, struct agg *agg,
+    struct scan_stats *st, char *err, size_t errlen)
 {
 	static const char *const names[] = SCHEMA_QUEUE_NAMES;
 	/* showq's order; any order can see a moving file twice or not at all */
@@ -311,6 +689,7 @@ spool_scan(const char *dir, struct agg *agg, struct scan_stats *st,
 	};
 	char	safe[REL_PATH_MAX];
 	struct walker W;
+	struct timespec now;
 	struct stat sb;
 	size_t	i;
 	int	root, fd, rc = 0;
@@ -330,9 +709,18 @@ spool_scan(const char *dir, struct agg *agg, struct scan_stats *st,
 		return -1;
 	}
 	W.agg = agg;
-	W.st = st;
+	W.cache = opts->cache;
 	W.dev = sb.st_dev;
-	W.parser = qf_parser_create();
+	clock_gettime(CLOCK_REALTIME, &now);
+	W.racy_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - RACY_NS;
+	if (W.cache)
+		cache_begin(W.cache);
+	buf_init(&W.batch.names);
+	pthread_mutex_init(&W.lock, NULL);
+	pthread_mutex_init(&W.plock, NULL);
+	pthread_cond_init(&W.go, NULL);
+	pthread_cond_init(&W.done, NULL);
+	start_workers(&W, opts->threads ? opts->threads : 1);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = names[order[i]];
 
@@ -351,7 +739,15 @@ spool_scan(const char *dir, struct agg *agg, struct scan_stats *st,
 		}
 		walk_dir(&W, fd, order[i], 0, name);
 	}
-	qf_parser_free(W.parser);
+	stop_workers(&W, st);
+	/* After a failed scan the cache keeps what the next one may reuse. */
+	if (W.cache && rc == 0)
+		cache_sweep(W.cache);
+	pthread_mutex_destroy(&W.lock);
+	pthread_mutex_destroy(&W.plock);
+	pthread_cond_destroy(&W.go);
+	pthread_cond_destroy(&W.done);
+	buf_free(&W.batch.names);
 	free(W.seen.slot);
 	close(root);
 	return rc;

@@ -2,7 +2,8 @@
  * spool.h - walk a Postfix queue directory once and count what is in it.
  *
  * SYNOPSIS
- *	if (spool_scan(queue_dir, agg, &stats, err, sizeof(err)) < 0)
+ *	struct spool_opts o = { threads, cache_or_NULL };
+ *	if (spool_scan(queue_dir, &o, agg, &stats, err, sizeof(err)) < 0)
  *		fatal(err);
  *
  * DESCRIPTION
@@ -17,6 +18,21 @@
  *	A file counts only when it is complete: a regular file whose owner
  *	permissions are rwx (cleanup and postdrop set the execute bit last).
  *	Files in the corrupt queue are counted whatever their mode.
+ *
+ *	opts->threads threads open and parse files (the calling thread is one of
+ *	them): the calling thread reads each directory and hands its files
+ *	out in batches of at most BATCH_MAX names, so memory stays bounded
+ *	however large a directory grows; each thread has its own parser, and
+ *	counting a file into the one aggregate is the only step under a
+ *	lock.
+ *
+ *	With a cache (cache.h; the agent keeps one, and the aggregate, across
+ *	scans), the files of each batch are first only stat-ed: one whose
+ *	queue, inode, change time and size match what the cache says, and
+ *	that was not changed within RACY_NS before the scan that read it, is
+ *	counted from the cache without being opened (and counted in cached).
+ *	Everything else is read as above and the cache remembers it. After a
+ *	complete scan the cache forgets the files the scan did not find.
  *
  *	Every entry considered ends in exactly one scan counter, so files =
  *	parsed + skipped + vanished + unparseable + ignored + duplicates +
@@ -42,6 +58,7 @@
 #include <stdint.h>
 
 #include "agg.h"
+#include "cache.h"
 
 #define SPOOL_DEPTH_MAX	16		/* hash levels followed */
 
@@ -54,10 +71,16 @@ struct scan_stats {
 	uint64_t ignored;	/* not a queue file: name, type, link */
 	uint64_t duplicates;	/* same file seen twice (moved mid-scan) */
 	uint64_t errors;	/* I/O or permission errors */
+	uint64_t cached;	/* parsed or unparseable, told by the cache */
 	uint64_t duration_us;	/* filled in by the caller */
 };
 
-int	spool_scan(const char *, struct agg *, struct scan_stats *, char *,
-	    size_t);
+struct spool_opts {
+	unsigned threads;	/* 0 or 1: the calling thread alone */
+	struct cache *cache;	/* NULL: read every file */
+};
+
+int	spool_scan(const char *, const struct spool_opts *, struct agg *,
+	    struct scan_stats *, char *, size_t);
 
 #endif

@@ -89,6 +89,9 @@ group "packaging: configuration docs, example, systemd unit" "$PYTHON" tests/pac
 group "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
 group "real Postfix: scans while mail flows" "$PYTHON" tests/integration/test_live.py
+group "benchmark generator, checked by Postfix" "$PYTHON" tests/integration/test_generator.py
+group "rescan cache: every change between scans is seen" \
+    "$PYTHON" tests/integration/test_rescan.py
 group "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
     "$PYTHON" tests/integration/test_agent.py
 

@@ -108,9 +108,9 @@ def metrics(args):
     tap(True, "%s: output is valid line protocol" % name)
     exp = pm.expected(msgs, now, top=top)
     if scan is not None:
-        # Not pushing: the push counters are all 0.
+        # Not pushing, one scan: the push counters and cached are all 0.
         push = {k: 0 for k in ("push_sent", "push_retried", "push_rejected",
-                               "push_dropped", "push_buffer_bytes")}
+                               "push_dropped", "push_buffer_bytes", "cached")}
         exp[("postfix_queue_scan", (("source", "spool"),))] = dict(
             push, duration_us=0, **scan)
     for meas in sorted({k[0] for k in exp} | {k[0] for k in got}):

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "cache.h"
 #include "unit.h"
 
 #define NOW	1800000000
@@ -272,6 +273,169 @@ START_TEST(hostile_keys_are_cleaned_before_counting)
 }
 END_TEST
 
+/* report_of - every row of every breakdown and queue, as text */
+static void
+report_of(const struct agg *a, struct buf *out)
+{
+	struct agg_row *rows;
+	struct agg_stats other;
+	size_t	n, i;
+	int	d, q, have;
+
+	buf_reset(out);
+	for (q = 0; q < Q_COUNT; q++) {
+		const struct agg_stats *s = agg_queue(a, (enum pfq_queue)q);
+
+		buf_add_u64(out, s->length);
+		buf_addc(out, ' ');
+		buf_add_u64(out, s->recipients);
+		buf_addc(out, '\n');
+	}
+	for (d = 0; d < DIM_COUNT; d++) {
+		n = agg_top(a, (enum agg_dim)d, 0, &rows, &other, &have);
+		for (i = 0; i < n; i++) {
+			buf_add(out, rows[i].key, rows[i].len);
+			buf_addc(out, ' ');
+			buf_add_u64(out, rows[i].st->length);
+			buf_addc(out, ' ');
+			buf_add_u64(out, rows[i].st->recipients);
+			buf_addc(out, ' ');
+			buf_add_i64(out, rows[i].st->oldest);
+			buf_addc(out, ' ');
+			buf_add_u64(out, rows[i].st->per_queue[Q_DEFERRED]);
+			buf_addc(out, '\n');
+		}
+		free(rows);
+	}
+}
+
+/* A message to two domains, one to one domain, one with dropped domains. */
+START_TEST(recount_equals_commit)
+{
+	struct agg *a = agg_create(NOW);
+	struct agg_prep p;
+	struct agg_ref ref[4];
+	struct buf pool, first, again;
+	struct fake f;
+	struct qf_domain dom[2] = {{0, 2, 3}, {2, 2, 1}};
+	static const enum pfq_queue qs[4] = {Q_DEFERRED, Q_HOLD, Q_DEFERRED, Q_CORRUPT};
+	const struct agg_dref *dr;
+	int	i;
+
+	agg_prep_init(&p);
+	buf_init(&pool);
+	buf_init(&first);
+	buf_init(&again);
+	for (i = 0; i < 4; i++) {
+		fake(&f, i == 1 ? "b@x" : "a@x", i ? "sasl" : NULL,
+		    i == 2 ? "192.0.2.1" : NULL, 10 * (i + 1), 100, "@d", 2);
+		if (i == 0) {
+			snprintf(f.domtext, sizeof(f.domtext), "@e@f");
+			f.m.domains = dom;
+			f.m.ndomains = 2;
+			f.m.rcpt_pending = 4;
+		}
+		if (i == 2)
+			f.m.domains_dropped = 7;
+		agg_prepare(a, &p, &f.m);
+		agg_commit(a, qs[i], &p, &ref[i], &pool);
+	}
+	ck_assert_uint_eq(ref[0].ndom, 2);
+	ck_assert_uint_eq(ref[2].ndom, 2);	/* "@d" and (other) */
+	ck_assert_uint_eq(pool.len, 4 * sizeof(struct agg_dref));
+	report_of(a, &first);
+	ck_assert_uint_eq(agg_dead_keys(a), 0);
+
+	agg_rescan(a, NOW);
+	ck_assert_uint_eq(agg_queue(a, Q_DEFERRED)->length, 0);
+	ck_assert_uint_eq(agg_keys(a, DIM_SENDER), 0);
+	ck_assert_uint_eq(agg_dead_keys(a), 2 + 1 + 1 + 1 + 4);
+	dr = (const struct agg_dref *)(const void *)pool.data;
+	for (i = 0; i < 4; i++)
+		agg_recount(a, qs[i], &ref[i], dr);
+	report_of(a, &again);
+	ck_assert_uint_eq(again.len, first.len);
+	ck_assert_mem_eq(again.data, first.data, first.len);
+	ck_assert_uint_eq(agg_dead_keys(a), 0);
+
+	/* Without the message from b@x, its sender row is gone. */
+	agg_rescan(a, NOW);
+	for (i = 0; i < 4; i++)
+		if (i != 1)
+			agg_recount(a, qs[i], &ref[i], dr);
+	ck_assert_ptr_null(row(a, DIM_SENDER, "b@x"));
+	ck_assert_uint_eq(row(a, DIM_SENDER, "a@x")->length, 2);
+	ck_assert_uint_eq(agg_dead_keys(a), 1);
+	buf_free(&pool);
+	buf_free(&first);
+	buf_free(&again);
+	agg_prep_free(&p);
+	agg_free(a);
+}
+END_TEST
+
+START_TEST(cache_put_find_sweep)
+{
+	struct cache *c = cache_create();
+	struct cache_entry *e;
+	struct agg_dref d[3] = {{1, 1}, {2, 2}, {3, 3}};
+	uint64_t k;
+
+	cache_begin(c);
+	for (k = 1; k <= 5000; k++) {
+		e = cache_put(c, k * 4096);
+		e->size = k;
+		if (k % 2 == 0) {	/* every other one with pooled domains */
+			e->ref.ndom = 3;
+			e->ref.dom = (uint32_t)(cache_pool(c)->len / sizeof(d[0]));
+			d[0].id = (uint32_t)k;
+			buf_add(cache_pool(c), d, sizeof(d));
+		}
+	}
+	ck_assert_uint_eq(cache_size(c), 5000);
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 5000);
+
+	/* The next scan finds only the multiples of 3: the rest is swept. */
+	cache_begin(c);
+	for (k = 1; k <= 5000; k++) {
+		e = cache_find(c, k * 4096);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->size, k);
+		if (k % 3 == 0)
+			cache_hit(c, e);
+	}
+	ck_assert_ptr_null(cache_find(c, 4095));
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 1666);
+	for (k = 1; k <= 5000; k++) {
+		e = cache_find(c, k * 4096);
+		if (k % 3 != 0) {
+			ck_assert_ptr_null(e);
+			continue;
+		}
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->size, k);
+		if (k % 2 == 0) {	/* its domains survived the compaction */
+			ck_assert_uint_eq(e->ref.ndom, 3);
+			ck_assert_uint_eq(cache_drefs(c)[e->ref.dom].id, k);
+			ck_assert_uint_eq(cache_drefs(c)[e->ref.dom + 2].rcpts, 3);
+		}
+	}
+	/* The pool holds only what live entries refer to. */
+	ck_assert_uint_eq(cache_pool(c)->len, 833 * sizeof(d));
+
+	/* A put on a known key replaces what was known. */
+	cache_begin(c);
+	e = cache_put(c, 3 * 4096);
+	ck_assert_uint_eq(e->size, 0);
+	ck_assert_uint_eq(cache_size(c), 1666);
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 1);
+	cache_free(c);
+}
+END_TEST
+
 Suite *
 agg_suite(void)
 {
@@ -285,6 +449,8 @@ agg_suite(void)
 	tcase_add_test(tc, dropped_domains_go_to_other);
 	tcase_add_test(tc, age_buckets_follow_qshape);
 	tcase_add_test(tc, hostile_keys_are_cleaned_before_counting);
+	tcase_add_test(tc, recount_equals_commit);
+	tcase_add_test(tc, cache_put_find_sweep);
 	suite_add_tcase(s, tc);
 	return s;
 }

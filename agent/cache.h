@@ -1,0 +1,68 @@
+/*
+ * cache.h - what each queue file said at the last scan, so that a rescan
+ * reads only the files that changed.
+ *
+ * SYNOPSIS
+ *	c = cache_create();
+ *	cache_begin(c);				at the start of each scan
+ *	e = cache_find(c, key);			valid entry or NULL
+ *	cache_hit(c, e);			the file is still there
+ *	e = cache_put(c, key);			remember a file just read
+ *	cache_sweep(c);				after a complete scan
+ *	cache_free(c);
+ *
+ * DESCRIPTION
+ *	An entry is keyed by the file's identity (device and inode, see
+ *	spool.c) and holds what spool.c needs to decide whether the file is
+ *	unchanged (queue, change time in nanoseconds, size) and what the
+ *	file counted for: a verdict and, for a parsed message, an agg_ref
+ *	whose key numbers belong to the one aggregate used with this cache.
+ *	Renaming a file to another queue, writing to it (Postfix marks
+ *	delivered recipients in place) or replacing it changes one of these,
+ *	and the file is read again.
+ *
+ *	cache_sweep() drops the entries that no lookup or put of this scan
+ *	touched (files that left the queue) and compacts what is left, so
+ *	memory follows the queue: about 100 bytes per queued file.
+ *
+ *	Not thread-safe: spool.c calls it from one thread at a time.
+ */
+#ifndef PFQ_CACHE_H
+#define PFQ_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "buf.h"
+
+enum cache_verdict {
+	CACHE_PARSED,			/* counted as a message: ref */
+	CACHE_UNPARSEABLE,		/* not a queue file; corrupt queue: ref.size */
+};
+
+struct cache_entry {
+	uint64_t key;
+	int64_t	ctime_ns;
+	uint64_t size;			/* file size */
+	uint32_t seen;			/* the scan that last touched it */
+	uint8_t	queue;			/* enum pfq_queue */
+	uint8_t	verdict;		/* enum cache_verdict */
+	uint8_t	racy;			/* changed too recently: read it again */
+	struct agg_ref ref;
+};
+
+struct cache;
+
+struct cache *cache_create(void);
+void	cache_free(struct cache *);
+void	cache_begin(struct cache *);
+struct cache_entry *cache_find(struct cache *, uint64_t);
+void	cache_hit(struct cache *, struct cache_entry *);
+struct cache_entry *cache_put(struct cache *, uint64_t);
+struct buf *cache_pool(struct cache *);
+const struct agg_dref *cache_drefs(const struct cache *);
+void	cache_sweep(struct cache *);
+size_t	cache_size(const struct cache *);
+
+#endif
