@@ -153,7 +153,9 @@ build/bench/gen: bench/gen.c tests/lib/qfwrite.c tests/lib/qfwrite.h agent/buf.c
 build/bench/%: bench/%.c | build/bench
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
-bench: agent/pfqmon $(BENCH_PROGS)
+bench:
+	tests/install-deps.sh bench
+	$(MAKE) agent/pfqmon $(BENCH_PROGS)
 	$(PYTHON) bench/run.py
 
 .PHONY: bench

@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,14 +63,18 @@ def spool_for(n, senders):
 
 
 def measure(cmd):
-    """(wall seconds, peak RSS in KiB) of one run, output discarded."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError("%s failed" % cmd[0])
-    return wall, ru.ru_maxrss
+    """(wall seconds, peak RSS in KiB) of one run, output discarded. The
+    RSS comes from GNU time, a small C parent: Linux keeps the peak RSS of
+    the process image before execve, so wait4() on a child forked from
+    Python would report Python's own size for a small program."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        t0 = time.monotonic()
+        p = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", rss.name] + cmd,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.monotonic() - t0
+        if p.returncode != 0:
+            raise RuntimeError("%s failed" % cmd[0])
+        return wall, int(rss.read().split()[-1])
 
 
 def tools(spool, conf):

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# install-deps.sh [demo|all] - install the Debian packages pfqmon needs.
+# install-deps.sh [demo|bench|all] - install the Debian packages pfqmon needs.
 #
-#   demo: build the agent and run a throw-away Postfix (make demo)
-#   all:  also everything make check uses (.ci/run)
+#   demo:  build the agent and run a throw-away Postfix (make demo)
+#   bench: that and GNU time, for peak RSS (make bench)
+#   all:   also everything make check uses (.ci/run)
 #
 # Noninteractive, waits for the dpkg lock (other jobs may share the
 # machine), retries a failed download. Installing postfix this way never
@@ -17,11 +18,14 @@ ALL=("${DEMO[@]}"
 	sudo					# visudo checks the shipped sudoers line
 	systemd openssl				# systemd-analyze verify; a test TLS certificate
 	influxdb influxdb-client curl		# the line-protocol parser of record
+	time					# make bench: peak RSS
 )
+BENCH=("${DEMO[@]}" time)
 case $profile in
 demo) PACKAGES=("${DEMO[@]}") ;;
+bench) PACKAGES=("${BENCH[@]}") ;;
 all) PACKAGES=("${ALL[@]}") ;;
-*) echo "usage: $0 [demo|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [demo|bench|all]" >&2; exit 2 ;;
 esac
 
 missing=()
