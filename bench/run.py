@@ -127,26 +127,38 @@ def table(res):
 
 
 def keys_and_rss(spool):
+    """Distinct keys (all of them, --top 0) and the peak RSS in KiB of a
+    default scan. The RSS is taken with the default --top: with --top 0 the
+    report itself (about 150 bytes a line, built whole before it is
+    written) grows with the keys, which measures the output the user asked
+    for, not what pfqmon keeps per key. That figure is reported too."""
     out = subprocess.run([PFQMON, "--queue-dir", spool, "--top", "0"],
                          capture_output=True).stdout
     keys = sum(1 for l in out.splitlines() if re.match(
         rb"postfix_queue_(sender|sasl|client|sender_domain|recipient_domain),", l))
-    rss = min(measure([PFQMON, "--queue-dir", spool, "--top", "0"])[1] for _ in range(3))
-    return keys, rss
+    rss = min(measure([PFQMON, "--queue-dir", spool])[1] for _ in range(3))
+    rss_all = min(measure([PFQMON, "--queue-dir", spool, "--top", "0"])[1] for _ in range(3))
+    return keys, rss, rss_all
 
 
 def memory_per_key():
     """Peak RSS of two 100k spools that differ only in distinct senders."""
     few, many = spool_for(100000, 1000), spool_for(100000, 100000)
-    k1, r1 = keys_and_rss(few)
-    k2, r2 = keys_and_rss(many)
+    k1, r1, a1 = keys_and_rss(few)
+    k2, r2, a2 = keys_and_rss(many)
     return {"keys_few": k1, "rss_few": r1, "keys_many": k2, "rss_many": r2,
-            "per_key": (r2 - r1) * 1024.0 / max(1, k2 - k1)}
+            "per_key": (r2 - r1) * 1024.0 / max(1, k2 - k1),
+            "per_key_top0": (a2 - a1) * 1024.0 / max(1, k2 - k1)}
 
 
 def rescan(n):
     """Seconds of the first scan and of unchanged rescans, execd mode."""
     spool = spool_for(n, max(1, n // 10))
+    # The first scan of the test is a hot-cache full scan, like every
+    # other number here: the spool may have left the page cache while the
+    # larger spools were read.
+    for _ in range(2):
+        measure([PFQMON, "--queue-dir", spool])
     p = subprocess.Popen([PFQMON, "--execd", "--queue-dir", spool],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     durations = []
@@ -202,8 +214,11 @@ def targets(results, mem, rs):
         one = med(100000, "pfqmon --threads 1") / med(100000, "floor (open, read 4K, close)")
         check(q >= 8, "100k: at least 8x faster than qshape -s (%.1fx)" % q)
         check(pq >= 10, "100k: at least 10x faster than postqueue -j (%.1fx)" % pq)
-        check(one <= 1.3, "100k: one thread within 1.3x of the single-threaded floor "
-              "(%.2fx)" % one)
+        full = pf / med(100000, "floor (open, read 4K, close)")
+        check(full <= 1.3, "100k: the full scan within 1.3x of the single-threaded floor "
+              "(%.2fx)" % full)
+        check(one <= 1.3, "100k: the stricter reading, pfqmon --threads 1 within 1.3x "
+              "of the single-threaded floor (%.2fx)" % one)
     for n in (100000, 1000000):
         if n in by:
             sp = med(n, "floor (open, read 4K, close)") / med(n, "pfqmon")
@@ -220,6 +235,8 @@ def targets(results, mem, rs):
               "(%.0f bytes: %d -> %d keys, %.1f -> %.1f MiB)" % (
                   mem["per_key"], mem["keys_few"], mem["keys_many"],
                   mem["rss_few"] / 1024.0, mem["rss_many"] / 1024.0))
+        lines.append("- (with --top 0 the whole report is kept until written: "
+                     "%.0f bytes per key, the output included)" % mem["per_key_top0"])
     if rs:
         ratio = statistics.median(rs[1:]) / rs[0]
         check(ratio <= 1 / 3, "unchanged 100k rescan at most a third of the first scan "
@@ -252,7 +269,8 @@ def main():
                     "/".join(str(5 if r["n"] <= 100000 else 3) for r in results)))
         for r in results:
             f.write("## %d messages\n\n%s\n\n" % (r["n"], table(r)))
-        f.write("## Targets\n\n%s\n" % "\n".join(goals))
+        f.write("## Targets\n\n%s\n\nWhy the targets not met are not met: "
+                "README.md, section Speed.\n" % "\n".join(goals))
     return 0
 
 
