@@ -42,7 +42,7 @@ DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
-	  xalloc settings config outq push agent
+	  xalloc settings config outq push priv agent
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
@@ -50,7 +50,7 @@ SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TLIB_HDR = $(wildcard tests/lib/*.h)
-TOOLS	= qfdump mkqf lpcheck jsoncheck
+TOOLS	= qfdump mkqf lpcheck jsoncheck privprobe
 FUZZERS	= fuzz_qfile fuzz_lp fuzz_config
 
 all: agent/pfqmon

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE		/* ppoll */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include "msg.h"
 #include "outq.h"
 #include "postconf.h"
+#include "priv.h"
 #include "push.h"
 #include "report.h"
 #include "spool.h"
@@ -47,6 +49,7 @@ struct agent {
 	const char *config_file;
 	struct settings cfg;		/* effective settings */
 	char   *queue_dir;
+	int	queue_fd;		/* opened before dropping root; or -1 */
 	struct pusher *push;		/* NULL: print to stdout */
 	struct outq q;
 	struct push_stats ps;
@@ -258,6 +261,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&so, 0, sizeof(so));
 	so.threads = scan_threads(A);
+	so.queue_fd = A->queue_fd;
 	if (oneshot || A->cfg.no_cache) {
 		a = agg_create(now);
 	} else {
@@ -439,6 +443,12 @@ reload(struct agent *A)
 		return;
 	}
 	settings_free(&old);
+	if (strcmp(dir, A->queue_dir) != 0) {
+		/* Opened as whom pfqmon now is; spool_scan() reports a failure. */
+		if (A->queue_fd >= 0)
+			close(A->queue_fd);
+		A->queue_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	free(A->queue_dir);
 	A->queue_dir = dir;
 	forget(A);
@@ -614,7 +624,7 @@ int
 agent_run(const struct settings *cli, const char *config_file)
 {
 	struct agent A;
-	char	err[1024];
+	char	err[1024], why[PRIV_WHY_MAX];
 	int	rc = 0;
 
 	memset(&A, 0, sizeof(A));
@@ -630,6 +640,14 @@ agent_run(const struct settings *cli, const char *config_file)
 	outq_init(&A.q, (size_t)A.cfg.push_buffer_bytes);
 	if (start_push(&A, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
+	/* Open the queue while root may, then give root up for good. */
+	A.queue_fd = open(A.queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (priv_drop(A.queue_dir, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
+		msg_fatal(MSG_EXIT_USAGE, "%s", err);
+	msg_info("%s", why);
+	if (priv_restrict(why, sizeof(why), err, sizeof(err)) < 0)
+		msg_fatal(MSG_EXIT_FAIL, "%s", err);
+	msg_info("%s", why);
 	srandom((unsigned)getpid() ^ (unsigned)real_ms());
 
 	if (A.cfg.execd || A.cfg.interval_ms) {
@@ -645,6 +663,8 @@ agent_run(const struct settings *cli, const char *config_file)
 	forget(&A);
 	outq_free(&A.q);
 	push_free(A.push);
+	if (A.queue_fd >= 0)
+		close(A.queue_fd);
 	free(A.queue_dir);
 	settings_free(&A.cfg);
 	return rc;

@@ -26,6 +26,8 @@ static const struct setting_def defs[] = {
 	    "read this queue directory"},
 	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, "DIR",
 	    "read queue_directory from this Postfix configuration"},
+	{"user", 0, SET_STRING, OFF(user), 0, 0, 0, "USER",
+	    "as root, read the queue as USER (default: the queue's owner)"},
 	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, "N",
 	    "rows per breakdown plus one (other) row (default 20; 0 = all)"},
 	{"now", 0, SET_COUNT, OFF(now), 1, (uint64_t)1 << 40, 0, "EPOCH",

@@ -51,6 +51,7 @@ struct tag {
 struct settings {
 	char   *queue_dir;
 	char   *config_dir;
+	char   *user;			/* as root, become this user */
 	uint64_t top;
 	uint64_t threads;	/* 0: one per online core, at most 8 */
 	int	no_cache;		/* loop modes: no rescan cache */

@@ -697,7 +697,9 @@ spool_scan(const char *dir, const struct spool_opts *opts, struct agg *agg,
 	memset(st, 0, sizeof(*st));
 	memset(&W, 0, sizeof(W));
 	printable_for_log(safe, sizeof(safe), dir, strlen(dir));
-	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	root = opts->queue_fd >= 0 ? fcntl(opts->queue_fd, F_DUPFD_CLOEXEC, 0)
+	    : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0) {
 		snprintf(err, errlen, "cannot open queue directory %s: %s",
 		    safe, strerror(errno));
 		return -1;

@@ -2,7 +2,7 @@
  * spool.h - walk a Postfix queue directory once and count what is in it.
  *
  * SYNOPSIS
- *	struct spool_opts o = { threads, cache_or_NULL };
+ *	struct spool_opts o = { threads, cache_or_NULL, queue_fd_or_-1 };
  *	if (spool_scan(queue_dir, &o, agg, &stats, err, sizeof(err)) < 0)
  *		fatal(err);
  *
@@ -78,6 +78,8 @@ struct scan_stats {
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */
 	struct cache *cache;	/* NULL: read every file */
+	int	queue_fd;	/* the queue directory, opened before privileges
+				 * were dropped (-1: open the path) */
 };
 
 int	spool_scan(const char *, const struct spool_opts *, struct agg *,

@@ -94,6 +94,8 @@ group "rescan cache: every change between scans is seen" \
     "$PYTHON" tests/integration/test_rescan.py
 group "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
     "$PYTHON" tests/integration/test_agent.py
+group "privileges: root is dropped, the spool cannot be changed" \
+    "$PYTHON" tests/integration/test_privileges.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
 echo "$PASS passed, $FAIL failed"

@@ -18,6 +18,7 @@ two under AddressSanitizer and UBSan.
 """
 
 import os
+import pwd
 import random
 import shutil
 import subprocess
@@ -114,6 +115,13 @@ def mark_one_delivered(path):
     return True
 
 
+def as_postfix(path):
+    """Files in the queue belong to mail_owner, as Postfix writes them:
+    pfqmon started as root reads the queue as that user."""
+    pf = pwd.getpwnam("postfix")
+    os.chown(path, pf.pw_uid, pf.pw_gid)
+
+
 def ids(paths):
     return [os.path.basename(p) for p in paths]
 
@@ -206,11 +214,13 @@ def run(threads, rng, binary=PFQMON, label=""):
         os.unlink(victim)
         with open(victim, "wb") as f:
             f.write(data)
+        as_postfix(victim)
         os.chmod(victim, 0o700)
         check("file replaced under the same name", "some", postfix_shaped=False)
         writing = os.path.join(os.path.dirname(victim), "9ZZZZZZZZZ")
         with open(writing, "wb") as f:
             f.write(data)
+        as_postfix(writing)
         os.chmod(writing, 0o600)
         check("a file still being written", "some", postfix_shaped=False)
         os.chmod(writing, 0o700)
@@ -218,6 +228,7 @@ def run(threads, rng, binary=PFQMON, label=""):
         junk = os.path.join(os.path.dirname(victim), "8ZZZZZZZZZ")
         with open(junk, "wb") as f:
             f.write(b"not a queue file\n" * 10)
+        as_postfix(junk)
         os.chmod(junk, 0o700)
         check("a file that is not a queue file", postfix_shaped=False)
         check("nothing changed, with that file", "all", postfix_shaped=False)
