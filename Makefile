@@ -36,13 +36,13 @@ CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
-# The agent links libcurl (push.c), jansson (config.c) and zlib (gzip).
+# The agent links libcurl (push.c), jansson (json.c) and zlib (gzip).
 DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson zlib 2>/dev/null)
 DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
-	  xalloc settings config outq push priv agent
+	  xalloc json settings config outq push priv pqsource agent
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
@@ -51,7 +51,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TLIB_HDR = $(wildcard tests/lib/*.h)
 TOOLS	= qfdump mkqf lpcheck jsoncheck privprobe
-FUZZERS	= fuzz_qfile fuzz_lp fuzz_config
+FUZZERS	= fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson
 
 all: agent/pfqmon
 

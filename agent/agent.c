@@ -29,9 +29,11 @@
 #include "msg.h"
 #include "outq.h"
 #include "postconf.h"
+#include "pqsource.h"
 #include "priv.h"
 #include "push.h"
 #include "report.h"
+#include "schema.h"
 #include "spool.h"
 #include "xalloc.h"
 
@@ -50,6 +52,7 @@ struct agent {
 	struct settings cfg;		/* effective settings */
 	char   *queue_dir;
 	int	queue_fd;		/* opened before dropping root; or -1 */
+	int	use_postqueue;		/* the source: postqueue -j, not the files */
 	struct pusher *push;		/* NULL: print to stdout */
 	struct outq q;
 	struct push_stats ps;
@@ -262,7 +265,11 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	memset(&so, 0, sizeof(so));
 	so.threads = scan_threads(A);
 	so.queue_fd = A->queue_fd;
-	if (oneshot || A->cfg.no_cache) {
+	if (A->use_postqueue) {
+		o.source = SOURCE_POSTQUEUE;
+		o.no_identity = 1;
+	}
+	if (oneshot || A->cfg.no_cache || A->use_postqueue) {
 		a = agg_create(now);
 	} else {
 		if (A->agg == NULL) {
@@ -273,7 +280,8 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		a = A->agg;
 		so.cache = A->cache;
 	}
-	if (spool_scan(A->queue_dir, &so, a, &st, err, sizeof(err)) < 0) {
+	if ((A->use_postqueue ? pq_scan(A->cfg.config_dir, a, &st, err, sizeof(err))
+	    : spool_scan(A->queue_dir, &so, a, &st, err, sizeof(err))) < 0) {
 		if (oneshot)
 			msg_fatal(MSG_EXIT_FAIL, "%s", err);
 		msg_error("%s", err);
@@ -422,9 +430,11 @@ reload(struct agent *A)
 		return;
 	}
 	if (!fresh.execd != !A->cfg.execd || !fresh.interval_ms != !A->cfg.interval_ms
-	    || !fresh.push_url != !A->cfg.push_url) {
-		msg_error("reload: interval, execd and push cannot be switched on or "
-		    "off by a reload; keeping the previous configuration");
+	    || !fresh.push_url != !A->cfg.push_url
+	    || !fresh.source != !A->cfg.source || (fresh.source
+	    && strcmp(fresh.source, A->cfg.source) != 0)) {
+		msg_error("reload: interval, execd, push and source cannot be "
+		    "switched by a reload; keeping the previous configuration");
 		settings_free(&fresh);
 		return;
 	}
@@ -619,6 +629,35 @@ agent_check(const struct settings *cli, const char *config_file)
 	return 0;
 }
 
+/*
+ * choose_source - 1 for postqueue -j, 0 for the queue files. auto takes
+ * the files whenever they can be read (they alone name SASL users and
+ * clients), and says on stderr why when it cannot.
+ */
+static int
+choose_source(const struct agent *A)
+{
+	const char *s = A->cfg.source;
+	char	safe[256];
+
+	if (s != NULL && strcmp(s, "postqueue") == 0)
+		return 1;
+	if (s != NULL && strcmp(s, "spool") == 0)
+		return 0;
+	/* With --queue-dir there is no configuration to hand postqueue. */
+	if (A->cfg.queue_dir != NULL || geteuid() == 0)
+		return 0;
+	if (A->queue_fd >= 0 && faccessat(A->queue_fd, "deferred", R_OK | X_OK, 0) == 0
+	    && faccessat(A->queue_fd, "active", R_OK | X_OK, 0) == 0)
+		return 0;
+	msg_warn("source postqueue: %s/deferred is not readable by uid %u, so "
+	    "no SASL users or client addresses (run pfqmon as root or as the "
+	    "mail owner for those; never change queue permissions)",
+	    printable_for_log(safe, sizeof(safe), A->queue_dir,
+	    strlen(A->queue_dir)), (unsigned)geteuid());
+	return 1;
+}
+
 /* agent_run - see agent.h */
 int
 agent_run(const struct settings *cli, const char *config_file)
@@ -642,12 +681,18 @@ agent_run(const struct settings *cli, const char *config_file)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	/* Open the queue while root may, then give root up for good. */
 	A.queue_fd = open(A.queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	A.use_postqueue = choose_source(&A);
 	if (priv_drop(A.queue_dir, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	msg_info("%s", why);
-	if (priv_restrict(why, sizeof(why), err, sizeof(err)) < 0)
+	if (A.use_postqueue && getuid() != 0) {
+		/* postqueue is setgid postdrop: no_new_privs would strip that. */
+		msg_info("postqueue source as a user: no sandbox (the user cannot "
+		    "write to the queue anyway)");
+	} else if (priv_restrict(why, sizeof(why), err, sizeof(err)) < 0) {
 		msg_fatal(MSG_EXIT_FAIL, "%s", err);
-	msg_info("%s", why);
+	} else
+		msg_info("%s", why);
 	srandom((unsigned)getpid() ^ (unsigned)real_ms());
 
 	if (A.cfg.execd || A.cfg.interval_ms) {

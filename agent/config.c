@@ -6,8 +6,7 @@
  * integers for counts, booleans for flags, strings for durations ("10s")
  * and an object of strings for "tag". Unknown keys, wrong types,
  * duplicate keys and bad values are errors that name the key and its
- * line. This is the only module that includes jansson, and no json_t
- * leaves it.
+ * line. The JSON itself is read by json.c (jansson).
  *
  * SECURITY: the file may hold secrets; a file readable by others that
  * does gets a warning.
@@ -20,9 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "config.h"
+#include "json.h"
 #include "msg.h"
 #include "xalloc.h"
 
@@ -134,53 +132,70 @@ read_file(const char *path, size_t *len, int *others_can_read, char *err,
 
 /* value_text - a JSON value as the text settings_set() takes, or NULL */
 static const char *
-value_text(const struct setting_def *d, json_t *v, char *tmp, size_t tmplen,
-    const char **want)
+value_text(const struct setting_def *d, const struct jval *v, char *tmp,
+    size_t tmplen, const char **want)
 {
+	const char *str;
+	long long n;
+	size_t	len;
+	int	b;
+
 	switch (d->type) {
 	case SET_STRING:
 	case SET_DURATION:
-		*want = d->type == SET_STRING ? "a string" :
+		*want = d->type == SET_STRING ? "a string without NUL" :
 		    "a duration string like \"10s\"";
-		return json_is_string(v) ? json_string_value(v) : NULL;
+		str = jval_string(v, &len);
+		return str != NULL && strlen(str) == len ? str : NULL;
 	case SET_COUNT:
 		*want = "a non-negative integer";
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
+		if (jval_integer(v, &n) < 0 || n < 0)
 			return NULL;
-		snprintf(tmp, tmplen, "%lld", (long long)json_integer_value(v));
+		snprintf(tmp, tmplen, "%lld", n);
 		return tmp;
 	case SET_FLAG:
 		*want = "true or false";
-		return json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") :
-		    NULL;
+		return jval_bool(v, &b) < 0 ? NULL : b ? "true" : "false";
 	case SET_TAG:
 		break;
 	}
 	return NULL;
 }
 
+struct tag_ctx {
+	struct settings *s;
+	char   *why;
+	size_t	whylen;
+};
+
+/* set_tag - one member of the "tag" object */
+static int
+set_tag(void *ctx, const char *key, const struct jval *v)
+{
+	struct tag_ctx *t = ctx;
+	const char *str;
+	char	safe[68];
+	size_t	len;
+
+	if ((str = jval_string(v, &len)) == NULL || strlen(str) != len) {
+		snprintf(t->why, t->whylen, "tag %s: want a string value",
+		    printable_for_log(safe, sizeof(safe), key, strlen(key)));
+		return -1;
+	}
+	return settings_set_tag(t->s, key, str, t->why, t->whylen) < 0 ? -1 : 0;
+}
+
 /* set_tags - the "tag" object: {"host": "mx1", ...} */
 static int
-set_tags(struct settings *s, json_t *obj, char *why, size_t whylen)
+set_tags(struct settings *s, const struct jval *obj, char *why, size_t whylen)
 {
-	const char *key;
-	char	safe[68];
-	json_t *v;
+	struct tag_ctx t = {s, why, whylen};
 
-	if (!json_is_object(obj)) {
+	if (jval_type(obj) != JT_OBJECT) {
 		snprintf(why, whylen, "want an object of tag names and string values");
 		return -1;
 	}
-	json_object_foreach(obj, key, v) {
-		if (!json_is_string(v)) {
-			snprintf(why, whylen, "tag %s: want a string value",
-			    printable_for_log(safe, sizeof(safe), key, strlen(key)));
-			return -1;
-		}
-		if (settings_set_tag(s, key, json_string_value(v), why, whylen) < 0)
-			return -1;
-	}
-	return 0;
+	return jval_each(obj, set_tag, &t) == 0 ? 0 : -1;
 }
 
 /* config_load - apply a configuration file to *s (see config.h) */
@@ -201,65 +216,80 @@ config_load(const char *path, struct settings *s, char *err, size_t errlen)
 	return rc;
 }
 
+struct parse_ctx {
+	struct settings *s;
+	const char *path;
+	const struct key_line *lines;
+	size_t	nlines;
+	char   *err;
+	size_t	errlen;
+};
+
+/* set_key - one member of the top-level object */
+static int
+set_key(void *ctx, const char *key, const struct jval *v)
+{
+	struct parse_ctx *c = ctx;
+	const struct setting_def *d = settings_find(key);
+	int	line = line_of(c->lines, c->nlines, key);
+	const char *text, *want = "";
+	char	safe[80], why[512], tmp[32];
+
+	printable_for_log(safe, sizeof(safe), key, strlen(key));
+	if (d == NULL) {
+		snprintf(c->err, c->errlen, "%s line %d: unknown key \"%s\" (the "
+		    "keys are the option names of pfqmon --help, with _ for -)",
+		    c->path, line, safe);
+		return -1;
+	}
+	if (d->type == SET_TAG) {
+		if (set_tags(c->s, v, why, sizeof(why)) < 0)
+			goto bad;
+		settings_mark(c->s, d);
+		return 0;
+	}
+	if ((text = value_text(d, v, tmp, sizeof(tmp), &want)) == NULL) {
+		snprintf(why, sizeof(why), "want %s", want);
+		goto bad;
+	}
+	if (settings_set(c->s, d, text, why, sizeof(why)) == 0)
+		return 0;
+bad:
+	snprintf(c->err, c->errlen, "%s line %d: key \"%s\": %s", c->path, line,
+	    safe, why);
+	return -1;
+}
+
 /* config_parse - apply configuration text to *s (see config.h) */
 int
 config_parse(const char *buf, size_t len, const char *path,
     struct settings *s, char *err, size_t errlen)
 {
 	struct key_line lines[KEYS_MAX];
-	json_error_t jerr;
-	json_t *root, *v;
-	const char *key, *text, *want = "";
-	char	why[512], tmp[32];
-	size_t	nlines;
+	struct parse_ctx c;
+	struct jdoc *doc;
+	char	why[512], shown[512];
 	int	rc = 0;
 
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
+	if ((doc = jdoc_parse(buf, len, why, sizeof(why))) == NULL) {
 		/* jansson quotes the input near the error: make it printable. */
-		snprintf(err, errlen, "%s line %d column %d: %s", path, jerr.line,
-		    jerr.column, printable_for_log(why, sizeof(why), jerr.text,
-		    strlen(jerr.text)));
+		snprintf(err, errlen, "%s %s", path,
+		    printable_for_log(shown, sizeof(shown), why, strlen(why)));
 		return -1;
 	}
-	if (!json_is_object(root)) {
+	if (jval_type(jdoc_root(doc)) != JT_OBJECT) {
 		snprintf(err, errlen, "%s: want a JSON object of option names", path);
-		rc = -1;
-		goto out;
+		jdoc_free(doc);
+		return -1;
 	}
-	nlines = key_lines(buf, len, lines, KEYS_MAX);
-	json_object_foreach(root, key, v) {
-		const struct setting_def *d = settings_find(key);
-		int	line = line_of(lines, nlines, key);
-		char	safe[80];
-
-		printable_for_log(safe, sizeof(safe), key, strlen(key));
-		if (d == NULL) {
-			snprintf(err, errlen, "%s line %d: unknown key \"%s\" (the "
-			    "keys are the option names of pfqmon --help, with _ for -)",
-			    path, line, safe);
-			rc = -1;
-			break;
-		}
-		if (d->type == SET_TAG) {
-			if (set_tags(s, v, why, sizeof(why)) < 0)
-				goto bad;
-			settings_mark(s, d);
-			continue;
-		}
-		if ((text = value_text(d, v, tmp, sizeof(tmp), &want)) == NULL) {
-			snprintf(why, sizeof(why), "want %s", want);
-			goto bad;
-		}
-		if (settings_set(s, d, text, why, sizeof(why)) == 0)
-			continue;
-bad:
-		snprintf(err, errlen, "%s line %d: key \"%s\": %s", path, line, key,
-		    why);
+	c.s = s;
+	c.path = path;
+	c.lines = lines;
+	c.nlines = key_lines(buf, len, lines, KEYS_MAX);
+	c.err = err;
+	c.errlen = errlen;
+	if (jval_each(jdoc_root(doc), set_key, &c) != 0)
 		rc = -1;
-		break;
-	}
-out:
-	json_decref(root);
+	jdoc_free(doc);
 	return rc;
 }

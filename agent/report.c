@@ -133,9 +133,10 @@ report_scan(struct buf *out, const struct report_opts *o,
 {
 	static const struct push_stats none;
 	const struct push_stats *p = o->push ? o->push : &none;
+	const char *source = o->source ? o->source : SOURCE_SPOOL;
 	struct lp_line l;
 
-	begin(&l, out, o, M_SCAN, T_SOURCE, SOURCE_SPOOL, strlen(SOURCE_SPOOL));
+	begin(&l, out, o, M_SCAN, T_SOURCE, source, strlen(source));
 	lp_int(&l, F_FILES, clamp(st->files));
 	lp_int(&l, F_PARSED, clamp(st->parsed));
 	lp_int(&l, F_SKIPPED, clamp(st->skipped));
@@ -311,8 +312,11 @@ report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
 	put_queues(out, a, o);
 	put_ages(out, a, o);
 	put_breakdown(out, a, o, DIM_SENDER, M_SENDER, T_SENDER);
-	put_breakdown(out, a, o, DIM_SASL, M_SASL, T_SASL_USERNAME);
-	put_breakdown(out, a, o, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS);
+	/* Absent, not empty: "no SASL user" would be a claim the source cannot make. */
+	if (!o->no_identity) {
+		put_breakdown(out, a, o, DIM_SASL, M_SASL, T_SASL_USERNAME);
+		put_breakdown(out, a, o, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS);
+	}
 	put_breakdown(out, a, o, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN);
 	put_breakdown(out, a, o, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN);
 	report_scan(out, o, st);

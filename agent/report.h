@@ -36,6 +36,9 @@ struct report_opts {
 	size_t	ntags;
 	int64_t	timestamp_ns;		/* 0: no timestamp */
 	const struct push_stats *push;	/* NULL: push fields are 0 */
+	const char *source;		/* NULL: SOURCE_SPOOL */
+	int	no_identity;		/* the source cannot see SASL users
+					 * or clients: omit those breakdowns */
 };
 
 void	report_write(struct buf *, const struct agg *, const struct report_opts *,

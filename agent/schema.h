@@ -75,6 +75,7 @@ enum pfq_queue {
 #define F_PUSH_BUFFER_BYTES	"push_buffer_bytes"
 
 #define SOURCE_SPOOL		"spool"
+#define SOURCE_POSTQUEUE	"postqueue"
 
 /* Special tag values. */
 #define KEY_OTHER		"(other)"	/* rows past --top, folded */

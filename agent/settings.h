@@ -52,6 +52,7 @@ struct settings {
 	char   *queue_dir;
 	char   *config_dir;
 	char   *user;			/* as root, become this user */
+	char   *source;			/* spool, postqueue, auto (NULL) */
 	uint64_t top;
 	uint64_t threads;	/* 0: one per online core, at most 8 */
 	int	no_cache;		/* loop modes: no rescan cache */

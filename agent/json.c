@@ -1,0 +1,193 @@
+/*
+ * json.c - read-only JSON documents over jansson (json.h).
+ *
+ * The only file that includes jansson; no json_t leaves it. A struct
+ * jval is a json_t seen from outside: the documents are never changed.
+ * Trusts jansson to bound its own parsing; callers bound the text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "json.h"
+#include "xalloc.h"
+
+struct jdoc {
+	json_t *root;
+};
+
+/* as_json, as_jval - the same object under its two names */
+static json_t *
+as_json(const struct jval *v)
+{
+	json_t *j;
+
+	memcpy(&j, &v, sizeof(j));
+	return j;
+}
+
+static struct jval *
+as_jval(json_t *j)
+{
+	struct jval *v;
+
+	memcpy(&v, &j, sizeof(v));
+	return v;
+}
+
+/* jdoc_parse - see json.h */
+struct jdoc *
+jdoc_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	struct jdoc *d;
+	json_t *root;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL
+	    | JSON_DECODE_ANY, &jerr);
+	if (root == NULL) {
+		snprintf(err, errlen, "line %d column %d: %s", jerr.line,
+		    jerr.column, jerr.text);
+		return NULL;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->root = root;
+	return d;
+}
+
+struct jval *
+jdoc_root(const struct jdoc *d)
+{
+	return as_jval(d->root);
+}
+
+void
+jdoc_free(struct jdoc *d)
+{
+	if (d == NULL)
+		return;
+	json_decref(d->root);
+	free(d);
+}
+
+/* jval_type - see json.h */
+enum jtype
+jval_type(const struct jval *v)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL)
+		return JT_ABSENT;
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		return JT_OBJECT;
+	case JSON_ARRAY:
+		return JT_ARRAY;
+	case JSON_STRING:
+		return JT_STRING;
+	case JSON_INTEGER:
+		return JT_INTEGER;
+	case JSON_REAL:
+		return JT_REAL;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return JT_BOOL;
+	default:
+		return JT_NULL;
+	}
+}
+
+/* jval_string - the bytes of a string value and their length, or NULL */
+const char *
+jval_string(const struct jval *v, size_t *len)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL || !json_is_string(j))
+		return NULL;
+	*len = json_string_length(j);
+	return json_string_value(j);
+}
+
+/* jval_integer, jval_bool - 0 and the value, or -1 when it is not one */
+int
+jval_integer(const struct jval *v, long long *out)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL || !json_is_integer(j))
+		return -1;
+	*out = (long long)json_integer_value(j);
+	return 0;
+}
+
+int
+jval_bool(const struct jval *v, int *out)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL || !json_is_boolean(j))
+		return -1;
+	*out = json_is_true(j);
+	return 0;
+}
+
+/* jval_get - an object's member, or NULL */
+struct jval *
+jval_get(const struct jval *v, const char *key)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL || !json_is_object(j))
+		return NULL;
+	return as_jval(json_object_get(j, key));
+}
+
+/* jval_size, jval_at - an array's length and its elements */
+size_t
+jval_size(const struct jval *v)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL)
+		return 0;
+	if (json_is_array(j))
+		return json_array_size(j);
+	if (json_is_object(j))
+		return json_object_size(j);
+	return 0;
+}
+
+struct jval *
+jval_at(const struct jval *v, size_t i)
+{
+	json_t *j = as_json(v);
+
+	if (j == NULL || !json_is_array(j))
+		return NULL;
+	return as_jval(json_array_get(j, i));
+}
+
+/*
+ * jval_each - call fn for each member of an object, in the document's
+ * order, until it returns non-zero; returns that, or 0, or -1 if v is
+ * not an object.
+ */
+int
+jval_each(const struct jval *v, int (*fn)(void *, const char *,
+    const struct jval *), void *ctx)
+{
+	json_t *j = as_json(v), *member;
+	const char *key;
+	int	rc;
+
+	if (j == NULL || !json_is_object(j))
+		return -1;
+	json_object_foreach(j, key, member) {
+		if ((rc = fn(ctx, key, as_jval(member))) != 0)
+			return rc;
+	}
+	return 0;
+}

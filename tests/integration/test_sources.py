@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""test_sources.py - the queue files and postqueue -j tell the same story.
+
+A real Postfix plays the abuse scene (scaled down), holds some mail, and
+keeps running: postqueue -j needs its showq service. The same queue is
+then read three ways:
+- the spool source, as root;
+- --source postqueue, as root (pfqmon drops to the postfix user first);
+- auto, as nobody with no groups: the files are unreadable, so pfqmon
+  falls back to postqueue -j and says so in one line on stderr.
+Per queue, in total and per sender the three reports must be equal; the
+postqueue reports must carry source=postqueue and no SASL or client
+breakdown. The scans are repeated if postqueue -j shows the queue moved
+in between.
+
+postqueue accepts -c from a user other than root only for a directory
+named in the default main.cf's alternate_config_directories: each run
+happens in a private mount namespace where a throw-away /etc/postfix
+says so. The machine's own /etc/postfix is never touched.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
+import harness  # noqa: E402
+import scene  # noqa: E402
+import pfqmetrics as pm  # noqa: E402
+
+PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
+LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
+COMPARED = ("postfix_queue", "postfix_queue_total", "postfix_queue_sender")
+
+
+def in_namespace(etc, argv):
+    """argv in a private mount namespace where /etc/postfix is etc."""
+    script = 'mount --bind "$0" /etc/postfix && exec "$@"'
+    return subprocess.run(["unshare", "-m", "--propagation", "private",
+                           "sh", "-c", script, etc] + argv,
+                          capture_output=True, timeout=300)
+
+
+def snapshot(p):
+    return sorted((m["queue_name"], m["queue_id"]) for m in p.postqueue_j())
+
+
+def main():
+    if os.geteuid() != 0:
+        tap(False, "source tests need root")
+        return 1
+    p = harness.Postfix()
+    etc = tempfile.mkdtemp(prefix="pfqmon-etc.")
+    try:
+        p.setup()
+        p.start()
+        sent = scene.play(p, harness.Injector, scale=0.3)
+        deferred = sorted(m["queue_id"] for m in p.postqueue_j()
+                          if m["queue_name"] == "deferred")
+        p.postsuper("-h", deferred[:5])
+        p.wait_settled()
+        os.chmod(etc, 0o755)
+        with open(os.path.join(etc, "main.cf"), "w") as f:
+            f.write("alternate_config_directories = %s\n" % p.conf)
+        common = ["-c", p.conf, "--top", "0"]
+        nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        for attempt in range(3):
+            now = str(int(time.time()))
+            before = snapshot(p)
+            spool = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "spool"])
+            pq = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "postqueue"])
+            auto = in_namespace(etc, nobody + [PFQMON] + common + ["--now", now])
+            if snapshot(p) == before:
+                break
+        tap(len(before) == sent, "the running queue holds all %d messages (%d listed)"
+            % (sent, len(before)))
+        runs = {"spool (root)": spool, "postqueue (root)": pq, "auto (nobody)": auto}
+        got = {}
+        for name, res in runs.items():
+            try:
+                got[name] = pm.decode(res.stdout, LPCHECK)
+            except Exception as e:
+                got[name] = {}
+                tap(False, "%s: valid line protocol: %s" % (name, e))
+            tap(res.returncode == 0, "%s: exits 0" % name,
+                [res.stderr.decode(errors="replace")[-400:]])
+        for name in ("postqueue (root)", "auto (nobody)"):
+            g = got[name]
+            scans = [k for k in g if k[0] == "postfix_queue_scan"]
+            tap(scans == [("postfix_queue_scan", (("source", "postqueue"),))],
+                "%s: the scan says source=postqueue" % name, [scans])
+            tap(not any(k[0] in ("postfix_queue_sasl", "postfix_queue_client") for k in g),
+                "%s: no SASL or client breakdown (postqueue cannot see them)" % name)
+            d = pm.diff(got["spool (root)"], g, only=COMPARED)
+            tap(not d, "%s: per queue, total and per sender equal to the spool source"
+                % name, d)
+            d = pm.diff(got["spool (root)"], g, only=("postfix_queue_sender_domain",
+                                                      "postfix_queue_recipient_domain",
+                                                      "postfix_queue_age"))
+            tap(not d, "%s: domains and ages equal to the spool source too" % name, d)
+        err = [l for l in auto.stderr.decode(errors="replace").splitlines() if l]
+        tap(len(err) == 1 and "postqueue" in err[0] and "never change" in err[0],
+            "auto as nobody: one line on stderr says why postqueue", err)
+        tap(any(k[0] == "postfix_queue_sasl" for k in got["spool (root)"]),
+            "spool source: SASL users are reported (the scene has them)")
+    except Exception as e:
+        tap(False, "harness error: %s: %s" % (type(e).__name__, e), [p.log_tail()])
+    finally:
+        p.close()
+        subprocess.run(["rm", "-rf", etc])
+    return exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
