@@ -15,22 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "msg.h"
 #include "postconf.h"
 #include "xalloc.h"
 
 #define POSTCONF_PATH	"/usr/sbin/postconf"
 #define OUTPUT_MAX	4096
-
-extern char **environ;
-
-/* close_pair - close both ends of a pipe */
-static void
-close_pair(int p[2])
-{
-	close(p[0]);
-	close(p[1]);
-}
 
 /*
  * spawn_postconf - start postconf with its stdout on out[0] and its
@@ -39,65 +30,9 @@ close_pair(int p[2])
 static int
 spawn_postconf(const char *config_dir, pid_t *pid, int *rout, int *rerr)
 {
-	/* posix_spawn() wants writable strings: give it copies. */
-	char	a_cmd[] = "postconf", a_c[] = "-c", a_h[] = "-h";
-	char	a_name[] = "queue_directory", a_dir[PATH_MAX];
-	char   *argv[6];
-	posix_spawn_file_actions_t fa;
-	int	out[2], err[2], i = 0, rc;
+	static const char *const args[] = {"-h", "queue_directory", NULL};
 
-	argv[i++] = a_cmd;
-	if (config_dir != NULL) {
-		if (strlen(config_dir) >= sizeof(a_dir))
-			return ENAMETOOLONG;
-		memcpy(a_dir, config_dir, strlen(config_dir) + 1);
-		argv[i++] = a_c;
-		argv[i++] = a_dir;
-	}
-	argv[i++] = a_h;
-	argv[i++] = a_name;
-	argv[i] = NULL;
-
-	if (pipe(out) < 0)
-		return errno;
-	if (pipe(err) < 0) {
-		rc = errno;
-		close_pair(out);
-		return rc;
-	}
-	/* Only the dup2'd copies may reach postconf. */
-	for (i = 0; i < 2; i++) {
-		(void)fcntl(out[i], F_SETFD, FD_CLOEXEC);
-		(void)fcntl(err[i], F_SETFD, FD_CLOEXEC);
-	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
-		close_pair(out);
-		close_pair(err);
-		return rc;
-	}
-	if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-	    O_RDONLY, 0)) == 0
-	    && (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0
-	    && (rc = posix_spawn_file_actions_adddup2(&fa, err[1], 2)) == 0) {
-		/* Non-root PATHs often lack /usr/sbin: try Debian's place first. */
-		if (access(POSTCONF_PATH, X_OK) == 0)
-			rc = posix_spawn(pid, POSTCONF_PATH, &fa, NULL, argv,
-			    environ);
-		else
-			rc = posix_spawnp(pid, "postconf", &fa, NULL, argv,
-			    environ);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(out[1]);
-	close(err[1]);
-	if (rc != 0) {
-		close(out[0]);
-		close(err[0]);
-		return rc;
-	}
-	*rout = out[0];
-	*rerr = err[0];
-	return 0;
+	return child_postfix(POSTCONF_PATH, config_dir, args, pid, rout, rerr);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "child.h"
 #include "json.h"
 #include "msg.h"
 #include "pqsource.h"
@@ -28,8 +29,6 @@
 #define STDERR_MAX	1024
 #define MAILER_DAEMON	"MAILER-DAEMON"	/* showq's name for the null sender */
 
-extern char **environ;
-
 /* Reused from message to message: no allocation per message once warm. */
 struct pq {
 	struct agg *agg;
@@ -39,59 +38,13 @@ struct pq {
 	struct buf domtext;
 };
 
-/* spawn - postqueue [-c dir] -j, stdout and stderr to pipes */
+/* spawn - postqueue [-c dir] -j, its stdout and stderr on pipes */
 static int
 spawn(const char *config_dir, pid_t *pid, int *rout, int *rerr)
 {
-	char	a_cmd[] = "postqueue", a_c[] = "-c", a_j[] = "-j", a_dir[PATH_MAX];
-	char   *argv[5];
-	posix_spawn_file_actions_t fa;
-	int	out[2], err[2], i = 0, rc;
+	static const char *const args[] = {"-j", NULL};
 
-	argv[i++] = a_cmd;
-	if (config_dir != NULL) {
-		if (strlen(config_dir) >= sizeof(a_dir))
-			return ENAMETOOLONG;
-		memcpy(a_dir, config_dir, strlen(config_dir) + 1);
-		argv[i++] = a_c;
-		argv[i++] = a_dir;
-	}
-	argv[i++] = a_j;
-	argv[i] = NULL;
-	if (pipe(out) < 0)
-		return errno;
-	if (pipe(err) < 0) {
-		rc = errno;
-		close(out[0]);
-		close(out[1]);
-		return rc;
-	}
-	/* Only the dup2'd copies may reach postqueue. */
-	for (i = 0; i < 2; i++) {
-		(void)fcntl(out[i], F_SETFD, FD_CLOEXEC);
-		(void)fcntl(err[i], F_SETFD, FD_CLOEXEC);
-	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
-		/* Never Telegraf's stdin: execd mode reads its signals there. */
-		if ((rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-		    O_RDONLY, 0)) == 0
-		    && (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0
-		    && (rc = posix_spawn_file_actions_adddup2(&fa, err[1], 2)) == 0)
-			rc = access(POSTQUEUE_PATH, X_OK) == 0 ?
-			    posix_spawn(pid, POSTQUEUE_PATH, &fa, NULL, argv, environ) :
-			    posix_spawnp(pid, "postqueue", &fa, NULL, argv, environ);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	close(out[1]);
-	close(err[1]);
-	if (rc != 0) {
-		close(out[0]);
-		close(err[0]);
-		return rc;
-	}
-	*rout = out[0];
-	*rerr = err[0];
-	return 0;
+	return child_postfix(POSTQUEUE_PATH, config_dir, args, pid, rout, rerr);
 }
 
 /* queue_of - a postqueue queue name, or -1 */
