@@ -51,7 +51,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TLIB_HDR = $(wildcard tests/lib/*.h)
 TOOLS	= qfdump mkqf lpcheck jsoncheck privprobe
-FUZZERS	= fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson
+FUZZERS	= fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq
 
 all: agent/pfqmon
 

@@ -52,7 +52,7 @@ struct agent {
 	struct settings cfg;		/* effective settings */
 	char   *queue_dir;
 	int	queue_fd;		/* opened before dropping root; or -1 */
-	int	use_postqueue;		/* the source: postqueue -j, not the files */
+	enum source { SRC_SPOOL, SRC_SHOWQ, SRC_POSTQUEUE } source;
 	struct pusher *push;		/* NULL: print to stdout */
 	struct outq q;
 	struct push_stats ps;
@@ -265,11 +265,11 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	memset(&so, 0, sizeof(so));
 	so.threads = scan_threads(A);
 	so.queue_fd = A->queue_fd;
-	if (A->use_postqueue) {
-		o.source = SOURCE_POSTQUEUE;
+	if (A->source != SRC_SPOOL) {
+		o.source = A->source == SRC_SHOWQ ? SOURCE_SHOWQ : SOURCE_POSTQUEUE;
 		o.no_identity = 1;
 	}
-	if (oneshot || A->cfg.no_cache || A->use_postqueue) {
+	if (oneshot || A->cfg.no_cache || A->source != SRC_SPOOL) {
 		a = agg_create(now);
 	} else {
 		if (A->agg == NULL) {
@@ -280,8 +280,10 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		a = A->agg;
 		so.cache = A->cache;
 	}
-	if ((A->use_postqueue ? pq_scan(A->cfg.config_dir, a, &st, err, sizeof(err))
-	    : spool_scan(A->queue_dir, &so, a, &st, err, sizeof(err))) < 0) {
+	if ((A->source == SRC_POSTQUEUE ? pq_scan(A->cfg.config_dir, a, &st, err,
+	    sizeof(err)) : A->source == SRC_SHOWQ ? sq_scan(A->queue_fd,
+	    A->queue_dir, a, &st, err, sizeof(err)) : spool_scan(A->queue_dir,
+	    &so, a, &st, err, sizeof(err))) < 0) {
 		if (oneshot)
 			msg_fatal(MSG_EXIT_FAIL, "%s", err);
 		msg_error("%s", err);
@@ -630,32 +632,40 @@ agent_check(const struct settings *cli, const char *config_file)
 }
 
 /*
- * choose_source - 1 for postqueue -j, 0 for the queue files. auto takes
- * the files whenever they can be read (they alone name SASL users and
- * clients), and says on stderr why when it cannot.
+ * choose_source - where this run reads the queue. auto takes the first
+ * that can work, richest first: the files (they alone name SASL users
+ * and clients), the showq socket (the postdrop group), postqueue -j
+ * (anyone); it says on stderr why when it cannot take the files.
  */
-static int
+static enum source
 choose_source(const struct agent *A)
 {
 	const char *s = A->cfg.source;
 	char	safe[256];
+	int	showq;
 
 	if (s != NULL && strcmp(s, "postqueue") == 0)
-		return 1;
+		return SRC_POSTQUEUE;
+	if (s != NULL && strcmp(s, "showq") == 0)
+		return SRC_SHOWQ;
 	if (s != NULL && strcmp(s, "spool") == 0)
-		return 0;
-	/* With --queue-dir there is no configuration to hand postqueue. */
-	if (A->cfg.queue_dir != NULL || geteuid() == 0)
-		return 0;
+		return SRC_SPOOL;
+	if (geteuid() == 0)
+		return SRC_SPOOL;
 	if (A->queue_fd >= 0 && faccessat(A->queue_fd, "deferred", R_OK | X_OK, 0) == 0
 	    && faccessat(A->queue_fd, "active", R_OK | X_OK, 0) == 0)
-		return 0;
-	msg_warn("source postqueue: %s/deferred is not readable by uid %u, so "
-	    "no SASL users or client addresses (run pfqmon as root or as the "
-	    "mail owner for those; never change queue permissions)",
-	    printable_for_log(safe, sizeof(safe), A->queue_dir,
-	    strlen(A->queue_dir)), (unsigned)geteuid());
-	return 1;
+		return SRC_SPOOL;
+	/* With --queue-dir there is no configuration to hand postqueue. */
+	showq = A->queue_fd >= 0 && faccessat(A->queue_fd, "public/showq", W_OK, 0) == 0;
+	if (!showq && A->cfg.queue_dir != NULL)
+		return SRC_SPOOL;
+	msg_warn("source %s: %s/deferred is not readable by uid %u, so no SASL "
+	    "users or client addresses%s (run pfqmon as root or as the mail "
+	    "owner for those; never change queue permissions)",
+	    showq ? "showq" : "postqueue", printable_for_log(safe, sizeof(safe),
+	    A->queue_dir, strlen(A->queue_dir)), (unsigned)geteuid(),
+	    showq ? "" : ", and public/showq needs the postdrop group");
+	return showq ? SRC_SHOWQ : SRC_POSTQUEUE;
 }
 
 /* agent_run - see agent.h */
@@ -681,11 +691,11 @@ agent_run(const struct settings *cli, const char *config_file)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	/* Open the queue while root may, then give root up for good. */
 	A.queue_fd = open(A.queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	A.use_postqueue = choose_source(&A);
+	A.source = choose_source(&A);
 	if (priv_drop(A.queue_dir, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	msg_info("%s", why);
-	if (A.use_postqueue && getuid() != 0) {
+	if (A.source == SRC_POSTQUEUE && getuid() != 0) {
 		/* postqueue is setgid postdrop: no_new_privs would strip that. */
 		msg_info("postqueue source as a user: no sandbox (the user cannot "
 		    "write to the queue anyway)");

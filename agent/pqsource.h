@@ -1,8 +1,11 @@
 /*
- * pqsource.h - the queue as "postqueue -j" lists it.
+ * pqsource.h - the queue as Postfix lists it: "postqueue -j", or the
+ * showq service on $queue_directory/public/showq.
  *
  * SYNOPSIS
  *	if (pq_scan(config_dir_or_NULL, agg, &stats, err, sizeof(err)) < 0)
+ *		report(err);
+ *	if (sq_scan(queue_fd_or_-1, queue_dir, agg, &stats, err, n) < 0)
  *		report(err);
  *
  * DESCRIPTION
@@ -16,7 +19,12 @@
  *	pq_count_text() counts lines already in memory the same way (the
  *	fuzz target's entry); stats is added to, not cleared.
  *
- *	stats counts lines as files: parsed, unparseable (not JSON, a
+ *	sq_scan() speaks showq's own protocol (what postqueue reads), which
+ *	needs only membership of the postdrop group: the same facts, read
+ *	without running a program. sq_count_bytes() does it on bytes in
+ *	memory (the fuzz target's entry).
+ *
+ *	stats counts lines (records) as files: parsed, unparseable (not JSON, a
  *	missing or mistyped member, a line over PQ_LINE_MAX) and ignored
  *	(a queue name pfqmon does not know).
  *
@@ -34,7 +42,13 @@
 
 #define PQ_LINE_MAX	(64u << 20)	/* bytes of one message's JSON */
 
+#define SQ_TIMEOUT_S	60		/* showq silent this long: give up */
+
 int	pq_scan(const char *, struct agg *, struct scan_stats *, char *, size_t);
 void	pq_count_text(struct agg *, struct scan_stats *, const char *, size_t);
+int	sq_scan(int, const char *, struct agg *, struct scan_stats *, char *,
+	    size_t);
+int	sq_count_bytes(struct agg *, struct scan_stats *, const char *, size_t,
+	    char *, size_t);
 
 #endif

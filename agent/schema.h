@@ -76,6 +76,7 @@ enum pfq_queue {
 
 #define SOURCE_SPOOL		"spool"
 #define SOURCE_POSTQUEUE	"postqueue"
+#define SOURCE_SHOWQ		"showq"
 
 /* Special tag values. */
 #define KEY_OTHER		"(other)"	/* rows past --top, folded */

@@ -27,7 +27,7 @@ static const struct setting_def defs[] = {
 	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, "DIR",
 	    "read queue_directory from this Postfix configuration"},
 	{"source", 0, SET_STRING, OFF(source), 0, 0, 0, "SOURCE",
-	    "spool (read the files), postqueue (postqueue -j) or auto (default)"},
+	    "spool (the files), showq (its socket), postqueue (postqueue -j) or auto"},
 	{"user", 0, SET_STRING, OFF(user), 0, 0, 0, "USER",
 	    "as root, read the queue as USER (default: the queue's owner)"},
 	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, "N",
@@ -417,9 +417,10 @@ settings_finish(struct settings *s, char *err, size_t errlen)
 		return snprintf(err, errlen, "--queue-dir and -c (queue_dir, config_dir) "
 		    "cannot be used together"), -1;
 	if (s->source && strcmp(s->source, "spool") != 0
+	    && strcmp(s->source, "showq") != 0
 	    && strcmp(s->source, "postqueue") != 0 && strcmp(s->source, "auto") != 0)
-		return snprintf(err, errlen, "--source (source): want spool, postqueue "
-		    "or auto, not \"%.40s\"", s->source), -1;
+		return snprintf(err, errlen, "--source (source): want spool, showq, "
+		    "postqueue or auto, not \"%.40s\"", s->source), -1;
 	if (s->source && strcmp(s->source, "postqueue") == 0 && s->queue_dir)
 		return snprintf(err, errlen, "--source postqueue and --queue-dir cannot "
 		    "be used together: postqueue reads a Postfix configuration (-c)"), -1;

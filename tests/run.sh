@@ -68,7 +68,7 @@ unit_valgrind() {
 # fuzz_replay: every corpus and crash input through the sanitized targets
 fuzz_replay() {
 	local t dirs
-	for t in fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson; do
+	for t in fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq; do
 		dirs="tests/fuzz/corpus/$t"
 		[ -d "tests/fuzz/crashes/$t" ] && dirs="$dirs tests/fuzz/crashes/$t"
 		# shellcheck disable=SC2086
@@ -96,7 +96,7 @@ group "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
     "$PYTHON" tests/integration/test_agent.py
 group "privileges: root is dropped, the spool cannot be changed" \
     "$PYTHON" tests/integration/test_privileges.py
-group "sources: queue files and postqueue -j agree (real Postfix)" \
+group "sources: queue files, showq and postqueue -j agree (real Postfix)" \
     "$PYTHON" tests/integration/test_sources.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"

@@ -1,16 +1,20 @@
 #!/usr/bin/python3
-"""test_sources.py - the queue files and postqueue -j tell the same story.
+"""test_sources.py - the queue files, showq and postqueue -j tell the
+same story.
 
 A real Postfix plays the abuse scene (scaled down), holds some mail, and
-keeps running: postqueue -j needs its showq service. The same queue is
-then read three ways:
+keeps running: showq and postqueue -j need its showq service. The same
+queue is then read five ways:
 - the spool source, as root;
-- --source postqueue, as root (pfqmon drops to the postfix user first);
-- auto, as nobody with no groups: the files are unreadable, so pfqmon
-  falls back to postqueue -j and says so in one line on stderr.
-Per queue, in total and per sender the three reports must be equal; the
-postqueue reports must carry source=postqueue and no SASL or client
-breakdown. The scans are repeated if postqueue -j shows the queue moved
+- --source showq and --source postqueue, as root (pfqmon drops to the
+  postfix user first);
+- auto, as nobody in the postdrop group only: the files are unreadable,
+  the showq socket is not, so pfqmon reads showq;
+- auto, as nobody with no groups: pfqmon falls back to postqueue -j.
+Both fallbacks say why in one line on stderr. Per queue, in total and per
+sender all reports must be equal (and per domain and age, too); the
+showq and postqueue reports must carry their source tag and no SASL or
+client breakdown. The scans are repeated if postqueue -j shows the queue moved
 in between.
 
 postqueue accepts -c from a user other than root only for a directory
@@ -68,17 +72,23 @@ def main():
             f.write("alternate_config_directories = %s\n" % p.conf)
         common = ["-c", p.conf, "--top", "0"]
         nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        postdrop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=postdrop"]
         for attempt in range(3):
             now = str(int(time.time()))
             before = snapshot(p)
             spool = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "spool"])
             pq = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "postqueue"])
+            sq = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "showq"])
             auto = in_namespace(etc, nobody + [PFQMON] + common + ["--now", now])
+            drop = in_namespace(etc, postdrop + [PFQMON] + common + ["--now", now])
             if snapshot(p) == before:
                 break
         tap(len(before) == sent, "the running queue holds all %d messages (%d listed)"
             % (sent, len(before)))
-        runs = {"spool (root)": spool, "postqueue (root)": pq, "auto (nobody)": auto}
+        runs = {"spool (root)": spool, "postqueue (root)": pq, "showq (root)": sq,
+                "auto (nobody)": auto, "auto (nobody, postdrop group)": drop}
+        source_of = {"postqueue (root)": "postqueue", "showq (root)": "showq",
+                     "auto (nobody)": "postqueue", "auto (nobody, postdrop group)": "showq"}
         got = {}
         for name, res in runs.items():
             try:
@@ -88,13 +98,13 @@ def main():
                 tap(False, "%s: valid line protocol: %s" % (name, e))
             tap(res.returncode == 0, "%s: exits 0" % name,
                 [res.stderr.decode(errors="replace")[-400:]])
-        for name in ("postqueue (root)", "auto (nobody)"):
+        for name, source in source_of.items():
             g = got[name]
             scans = [k for k in g if k[0] == "postfix_queue_scan"]
-            tap(scans == [("postfix_queue_scan", (("source", "postqueue"),))],
-                "%s: the scan says source=postqueue" % name, [scans])
+            tap(scans == [("postfix_queue_scan", (("source", source),))],
+                "%s: the scan says source=%s" % (name, source), [scans])
             tap(not any(k[0] in ("postfix_queue_sasl", "postfix_queue_client") for k in g),
-                "%s: no SASL or client breakdown (postqueue cannot see them)" % name)
+                "%s: no SASL or client breakdown (%s cannot see them)" % (name, source))
             d = pm.diff(got["spool (root)"], g, only=COMPARED)
             tap(not d, "%s: per queue, total and per sender equal to the spool source"
                 % name, d)
@@ -102,9 +112,11 @@ def main():
                                                       "postfix_queue_recipient_domain",
                                                       "postfix_queue_age"))
             tap(not d, "%s: domains and ages equal to the spool source too" % name, d)
-        err = [l for l in auto.stderr.decode(errors="replace").splitlines() if l]
-        tap(len(err) == 1 and "postqueue" in err[0] and "never change" in err[0],
-            "auto as nobody: one line on stderr says why postqueue", err)
+        for name, res, source in (("auto (nobody)", auto, "postqueue"),
+                                  ("auto (nobody, postdrop group)", drop, "showq")):
+            err = [l for l in res.stderr.decode(errors="replace").splitlines() if l]
+            tap(len(err) == 1 and ("source " + source) in err[0] and "never change" in err[0],
+                "%s: one line on stderr says why %s" % (name, source), err)
         tap(any(k[0] == "postfix_queue_sasl" for k in got["spool (root)"]),
             "spool source: SASL users are reported (the scene has them)")
     except Exception as e:
