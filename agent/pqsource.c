@@ -8,10 +8,6 @@
  * and each message is checked field by field before it is counted.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +34,25 @@
 struct pq {
 	struct agg *agg;
 	struct scan_stats *st;
-	struct qf_domain *doms;
-	size_t	ndoms, cap;
-	struct buf domtext;
-	uint64_t rcpts;			/* of the message being read */
-	uint64_t dropped;		/* its domains past the bounds */
+	struct qf_domains doms;		/* of the message being read */
+	uint64_t rcpts;
 };
+
+/* pq_init, pq_free - a reader counting into agg and st */
+static void
+pq_init(struct pq *P, struct agg *agg, struct scan_stats *st)
+{
+	memset(P, 0, sizeof(*P));
+	P->agg = agg;
+	P->st = st;
+	qf_domains_init(&P->doms);
+}
+
+static void
+pq_free(struct pq *P)
+{
+	qf_domains_free(&P->doms);
+}
 
 /* spawn - postqueue [-c dir] -j, its stdout and stderr on pipes */
 static int
@@ -94,58 +103,20 @@ internal_form(char *dst, size_t cap, const char *src, size_t len)
 	return n;
 }
 
-/* add_domain - as qfile.c does: from the last '@' on, runs merged */
-static void
-add_domain(struct pq *P, const char *addr, size_t len, uint64_t *dropped)
-{
-	size_t	i = len, dlen;
-	const char *d;
-	struct qf_domain *last;
-
-	while (i > 0 && addr[i - 1] != '@')
-		i--;
-	if (i > 0)
-		i--;
-	d = addr + i;
-	dlen = len - i;
-	if (P->ndoms > 0) {
-		last = &P->doms[P->ndoms - 1];
-		if (last->len == dlen
-		    && memcmp(P->domtext.data + last->off, d, dlen) == 0) {
-			last->count++;
-			return;
-		}
-	}
-	if (P->ndoms >= QF_DOMAINS_MAX || dlen > QF_VALUE_MAX) {
-		(*dropped)++;
-		return;
-	}
-	if (P->ndoms == P->cap) {
-		P->cap = P->cap ? P->cap * 2 : 64;
-		P->doms = xreallocarray(P->doms, P->cap, sizeof(*P->doms));
-	}
-	P->doms[P->ndoms].off = P->domtext.len;
-	P->doms[P->ndoms].len = dlen;
-	P->doms[P->ndoms].count = 1;
-	P->ndoms++;
-	buf_add(&P->domtext, d, dlen);
-}
-
 /* msg_begin, msg_rcpt - a message's pending recipients, as they come */
 static void
 msg_begin(struct pq *P)
 {
-	P->ndoms = 0;
 	P->rcpts = 0;
-	P->dropped = 0;
-	buf_reset(&P->domtext);
+	qf_domains_reset(&P->doms);
 }
 
 static void
 msg_rcpt(struct pq *P, const char *addr, size_t len)
 {
+	/* At most QF_VALUE_MAX bytes of an address, as from a queue file. */
 	P->rcpts++;
-	add_domain(P, addr, len > QF_VALUE_MAX ? QF_VALUE_MAX : len, &P->dropped);
+	qf_domains_add(&P->doms, addr, len > QF_VALUE_MAX ? QF_VALUE_MAX : len);
 }
 
 /* msg_end - count the message in its queue, or count it ignored */
@@ -167,10 +138,10 @@ msg_end(struct pq *P, const char *qname, size_t qlen, const char *sender,
 	m.sender.p = internal;
 	m.sender.len = internal_form(internal, sizeof(internal), sender, slen);
 	m.rcpt_pending = P->rcpts;
-	m.domain_base = P->domtext.data;
-	m.domains = P->doms;
-	m.ndomains = P->ndoms;
-	m.domains_dropped = P->dropped;
+	m.domain_base = P->doms.text;
+	m.domains = P->doms.runs;
+	m.ndomains = P->doms.n;
+	m.domains_dropped = P->doms.dropped;
 	agg_add(P->agg, (enum pfq_queue)q, &m);
 	P->st->parsed++;
 }
@@ -275,10 +246,7 @@ pq_count_text(struct agg *agg, struct scan_stats *st, const char *text,
 	const char *nl;
 	size_t	n;
 
-	memset(&P, 0, sizeof(P));
-	P.agg = agg;
-	P.st = st;
-	buf_init(&P.domtext);
+	pq_init(&P, agg, st);
 	while (len > 0) {
 		nl = memchr(text, '\n', len);
 		n = nl ? (size_t)(nl - text) : len;
@@ -291,8 +259,7 @@ pq_count_text(struct agg *agg, struct scan_stats *st, const char *text,
 		text += n;
 		len -= n;
 	}
-	free(P.doms);
-	buf_free(&P.domtext);
+	pq_free(&P);
 }
 
 /*
@@ -460,16 +427,12 @@ sq_count_bytes(struct agg *agg, struct scan_stats *st, const char *data,
 	struct sq *S = xcalloc(1, sizeof(*S));
 	int	rc;
 
-	memset(&P, 0, sizeof(P));
-	P.agg = agg;
-	P.st = st;
-	buf_init(&P.domtext);
+	pq_init(&P, agg, st);
 	S->P = &P;
 	sq_feed(S, data, len);
 	rc = sq_finish(S, err, errlen);
 	free(S);
-	free(P.doms);
-	buf_free(&P.domtext);
+	pq_free(&P);
 	return rc;
 }
 
@@ -513,10 +476,7 @@ sq_scan(int queue_fd, const char *queue_dir, struct agg *agg,
 			close(fd);
 		return -1;
 	}
-	memset(&P, 0, sizeof(P));
-	P.agg = agg;
-	P.st = st;
-	buf_init(&P.domtext);
+	pq_init(&P, agg, st);
 	S = xcalloc(1, sizeof(*S));
 	S->P = &P;
 	while (!S->done) {
@@ -531,8 +491,7 @@ sq_scan(int queue_fd, const char *queue_dir, struct agg *agg,
 	rc = n < 0 ? -1 : sq_finish(S, err, errlen);
 	close(fd);
 	free(S);
-	free(P.doms);
-	buf_free(&P.domtext);
+	pq_free(&P);
 	return rc;
 }
 
@@ -560,19 +519,17 @@ pq_scan(const char *config_dir, struct agg *agg, struct scan_stats *st,
 	struct pq P;
 	char	why[STDERR_MAX];
 	pid_t	pid;
-	int	out = -1, errfd = -1, status, rc, read_rc;
+	int	out = -1, errfd = -1, status, rc, read_rc, read_errno;
 
 	memset(st, 0, sizeof(*st));
-	memset(&P, 0, sizeof(P));
-	P.agg = agg;
-	P.st = st;
-	buf_init(&P.domtext);
 	if ((rc = spawn(config_dir, &pid, &out, &errfd)) != 0) {
 		snprintf(err, errlen, "cannot run postqueue -j: %s", strerror(rc));
-		buf_free(&P.domtext);
 		return -1;
 	}
+	pq_init(&P, agg, st);
 	read_rc = read_lines(&P, out);
+	read_errno = errno;
+	pq_free(&P);
 	close(out);
 	first_line(errfd, why, sizeof(why));
 	close(errfd);
@@ -581,10 +538,9 @@ pq_scan(const char *config_dir, struct agg *agg, struct scan_stats *st,
 			status = -1;
 			break;
 		}
-	free(P.doms);
-	buf_free(&P.domtext);
 	if (read_rc < 0) {
-		snprintf(err, errlen, "cannot read postqueue -j: %s", strerror(errno));
+		snprintf(err, errlen, "cannot read postqueue -j: %s",
+		    strerror(read_errno));
 		return -1;
 	}
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -39,11 +39,7 @@ struct qf_parser {
 	size_t	sender_len, sasl_len, client_len, log_client_len;
 	int	have_sasl, have_client, have_log_client;
 
-	char   *dom;			/* recipient domain bytes */
-	size_t	dom_len, dom_cap;
-	struct qf_domain *doms;
-	size_t	ndoms, doms_cap;
-	uint64_t doms_dropped;
+	struct qf_domains doms;
 };
 
 /* What the walk has learned about the current file. */
@@ -88,11 +84,7 @@ qf_parser_create(void)
 	/* The first parser is created before any scan thread starts. */
 	if (allowed[REC_TYPE_END] == 0)
 		allowed_init();
-	/* Allocated up front so that results never point at NULL. */
-	P->dom_cap = 1024;
-	P->dom = xmalloc(P->dom_cap);
-	P->doms_cap = 16;
-	P->doms = xreallocarray(NULL, P->doms_cap, sizeof(*P->doms));
+	qf_domains_init(&P->doms);
 	return P;
 }
 
@@ -103,8 +95,7 @@ qf_parser_free(struct qf_parser *P)
 	if (P == NULL)
 		return;
 	free(P->win);
-	free(P->dom);
-	free(P->doms);
+	qf_domains_free(&P->doms);
 	free(P);
 }
 
@@ -338,18 +329,44 @@ take_attr(struct qf_parser *P, const unsigned char *p, size_t len)
 	}
 }
 
+/* qf_domains_init - empty, allocated up front: results never point at NULL */
+void
+qf_domains_init(struct qf_domains *D)
+{
+	memset(D, 0, sizeof(*D));
+	D->cap = 1024;
+	D->text = xmalloc(D->cap);
+	D->runs_cap = 16;
+	D->runs = xreallocarray(NULL, D->runs_cap, sizeof(*D->runs));
+}
+
+void
+qf_domains_reset(struct qf_domains *D)
+{
+	D->len = 0;
+	D->n = 0;
+	D->dropped = 0;
+}
+
+void
+qf_domains_free(struct qf_domains *D)
+{
+	free(D->text);
+	free(D->runs);
+}
+
 /*
- * take_rcpt - remember the domain part of a pending recipient: the text
- * from its last '@' on, or the whole address when it has none, so that
- * the aggregator can tell "user@" from "user" and from the null address.
- * Consecutive recipients in the same domain share one entry, which keeps
- * a 10,000-recipient message to one domain at one entry.
+ * qf_domains_add - remember the domain part of a pending recipient: the
+ * text from its last '@' on, or the whole address when it has none, so
+ * that the aggregator can tell "user@" from "user" and from the null
+ * address. Consecutive recipients in the same domain share one run,
+ * which keeps a 10,000-recipient message to one domain at one run.
  */
-static void
-take_rcpt(struct qf_parser *P, const unsigned char *p, size_t len)
+void
+qf_domains_add(struct qf_domains *D, const char *p, size_t len)
 {
 	size_t	i = len, dlen;
-	const unsigned char *d;
+	const char *d;
 	struct qf_domain *last;
 
 	while (i > 0 && p[i - 1] != '@')
@@ -358,36 +375,35 @@ take_rcpt(struct qf_parser *P, const unsigned char *p, size_t len)
 		i--;			/* keep the '@' */
 	d = p + i;
 	dlen = len - i;
-	if (P->ndoms > 0) {
-		last = &P->doms[P->ndoms - 1];
-		if (last->len == dlen && memcmp(P->dom + last->off, d, dlen) == 0) {
+	if (D->n > 0) {
+		last = &D->runs[D->n - 1];
+		if (last->len == dlen && memcmp(D->text + last->off, d, dlen) == 0) {
 			last->count++;
 			return;
 		}
 	}
-	if (P->ndoms >= QF_DOMAINS_MAX
-	    || dlen > QF_DOMAIN_BYTES_MAX - P->dom_len) {
-		P->doms_dropped++;
+	if (D->n >= QF_DOMAINS_MAX || dlen > QF_DOMAIN_BYTES_MAX - D->len) {
+		D->dropped++;
 		return;
 	}
-	if (P->ndoms == P->doms_cap) {
-		P->doms_cap *= 2;
-		P->doms = xreallocarray(P->doms, P->doms_cap, sizeof(*P->doms));
+	if (D->n == D->runs_cap) {
+		D->runs_cap *= 2;
+		D->runs = xreallocarray(D->runs, D->runs_cap, sizeof(*D->runs));
 	}
-	if (dlen > P->dom_cap - P->dom_len) {
-		size_t	cap = P->dom_cap;
+	if (dlen > D->cap - D->len) {
+		size_t	cap = D->cap;
 
-		while (cap - P->dom_len < dlen)
+		while (cap - D->len < dlen)
 			cap *= 2;
-		P->dom = xreallocarray(P->dom, cap, 1);
-		P->dom_cap = cap;
+		D->text = xreallocarray(D->text, cap, 1);
+		D->cap = cap;
 	}
-	memcpy(P->dom + P->dom_len, d, dlen);
-	P->doms[P->ndoms].off = P->dom_len;
-	P->doms[P->ndoms].len = dlen;
-	P->doms[P->ndoms].count = 1;
-	P->ndoms++;
-	P->dom_len += dlen;
+	memcpy(D->text + D->len, d, dlen);
+	D->runs[D->n].off = D->len;
+	D->runs[D->n].len = dlen;
+	D->runs[D->n].count = 1;
+	D->n++;
+	D->len += dlen;
 }
 
 /* payload_need - how many payload bytes a record type needs to be read */
@@ -469,10 +485,10 @@ finish(struct qf_parser *P, const struct walk *w, struct qf_msg *m)
 		m->client_address.p = P->have_client ? P->client : NULL;
 		m->client_address.len = P->have_client ? P->client_len : 0;
 	}
-	m->domain_base = P->dom;
-	m->domains = P->doms;
-	m->ndomains = P->ndoms;
-	m->domains_dropped = P->doms_dropped;
+	m->domain_base = P->doms.text;
+	m->domains = P->doms.runs;
+	m->ndomains = P->doms.n;
+	m->domains_dropped = P->doms.dropped;
 	return QF_OK;
 }
 
@@ -488,9 +504,7 @@ reset(struct qf_parser *P, const struct qf_input *in)
 	P->err_no = 0;
 	P->sender_len = P->sasl_len = P->client_len = P->log_client_len = 0;
 	P->have_sasl = P->have_client = P->have_log_client = 0;
-	P->dom_len = 0;
-	P->ndoms = 0;
-	P->doms_dropped = 0;
+	qf_domains_reset(&P->doms);
 }
 
 /*
@@ -584,7 +598,8 @@ run(struct qf_parser *P, const struct qf_input *in, struct qf_msg *m,
 			break;
 		case REC_TYPE_RCPT:
 			w.rcpt_pending++;
-			take_rcpt(P, p, need < QF_VALUE_MAX ? need : QF_VALUE_MAX);
+			qf_domains_add(&P->doms, (const char *)p,
+			    need < QF_VALUE_MAX ? need : QF_VALUE_MAX);
 			break;
 		case REC_TYPE_MESG:
 			w.seg = QF_SEG_CONTENT;

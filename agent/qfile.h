@@ -84,6 +84,22 @@ struct qf_domain {
 	uint64_t count;
 };
 
+/*
+ * A message's pending recipient domains as runs, what qf_msg.domains
+ * points at; every reader of Postfix's queue fills one. qf_domains_add()
+ * takes one recipient address: the text from its last '@' on (or all of
+ * it), merged with the run before when equal. Past QF_DOMAINS_MAX runs
+ * or QF_DOMAIN_BYTES_MAX bytes, recipients are only counted in dropped.
+ * Reused from message to message with qf_domains_reset().
+ */
+struct qf_domains {
+	char   *text;		/* the runs' domain bytes */
+	size_t	len, cap;
+	struct qf_domain *runs;
+	size_t	n, runs_cap;
+	uint64_t dropped;
+};
+
 struct qf_msg {
 	int64_t	arrival;	/* epoch seconds */
 	uint64_t size;		/* content bytes (size record) or file size */
@@ -114,6 +130,11 @@ struct qf_msg {
 typedef void (*qf_trace_fn)(void *ctx, uint64_t off, int type,
 	    const unsigned char *payload, size_t shown, size_t full_len,
 	    int segment);
+
+void	qf_domains_init(struct qf_domains *);
+void	qf_domains_reset(struct qf_domains *);
+void	qf_domains_add(struct qf_domains *, const char *, size_t);
+void	qf_domains_free(struct qf_domains *);
 
 struct qf_parser;
 
