@@ -235,6 +235,22 @@ scan_threads(const struct agent *A)
 	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
+/* read_queue - count the queue into a from this run's source */
+static int
+read_queue(const struct agent *A, const struct spool_opts *so, struct agg *a,
+    struct scan_stats *st, char *err, size_t errlen)
+{
+	switch (A->source) {
+	case SRC_POSTQUEUE:
+		return pq_scan(A->cfg.config_dir, a, st, err, errlen);
+	case SRC_SHOWQ:
+		return sq_scan(A->queue_fd, A->queue_dir, a, st, err, errlen);
+	case SRC_SPOOL:
+		break;
+	}
+	return spool_scan(A->queue_dir, so, a, st, err, errlen);
+}
+
 /*
  * scan - one scan as line protocol in out; timestamp_ns 0 for none. A
  * queue that cannot be read is fatal in one-shot mode (it must not look
@@ -280,10 +296,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		a = A->agg;
 		so.cache = A->cache;
 	}
-	if ((A->source == SRC_POSTQUEUE ? pq_scan(A->cfg.config_dir, a, &st, err,
-	    sizeof(err)) : A->source == SRC_SHOWQ ? sq_scan(A->queue_fd,
-	    A->queue_dir, a, &st, err, sizeof(err)) : spool_scan(A->queue_dir,
-	    &so, a, &st, err, sizeof(err))) < 0) {
+	if (read_queue(A, &so, a, &st, err, sizeof(err)) < 0) {
 		if (oneshot)
 			msg_fatal(MSG_EXIT_FAIL, "%s", err);
 		msg_error("%s", err);
@@ -692,7 +705,7 @@ agent_run(const struct settings *cli, const char *config_file)
 	/* Open the queue while root may, then give root up for good. */
 	A.queue_fd = open(A.queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	A.source = choose_source(&A);
-	if (priv_drop(A.queue_dir, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
+	if (priv_drop(A.queue_fd, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	msg_info("%s", why);
 	if (A.source == SRC_POSTQUEUE && getuid() != 0) {

@@ -26,27 +26,24 @@
 
 #include "priv.h"
 
-/* owner_of_queue - the uid that owns the queue directories */
+/* owner_of_queue - the uid that owns the open queue directory's queues */
 static uid_t
-owner_of_queue(const char *queue_dir)
+owner_of_queue(int queue_fd)
 {
-	char	path[4096];
 	struct stat sb;
-	int	n;
 
 	/* The top directory may be root's; Postfix gives the queues to mail_owner. */
-	n = snprintf(path, sizeof(path), "%s/deferred", queue_dir);
-	if (n > 0 && (size_t)n < sizeof(path) && stat(path, &sb) == 0
+	if (fstatat(queue_fd, "deferred", &sb, AT_SYMLINK_NOFOLLOW) == 0
 	    && S_ISDIR(sb.st_mode))
 		return sb.st_uid;
-	if (stat(queue_dir, &sb) == 0)
+	if (fstat(queue_fd, &sb) == 0)
 		return sb.st_uid;
 	return 0;
 }
 
 /* priv_drop - see priv.h */
 int
-priv_drop(const char *queue_dir, const char *user, char *why, size_t whylen,
+priv_drop(int queue_fd, const char *user, char *why, size_t whylen,
     char *err, size_t errlen)
 {
 	struct passwd *pw;
@@ -74,7 +71,7 @@ priv_drop(const char *queue_dir, const char *user, char *why, size_t whylen,
 			return -1;
 		}
 	} else {
-		uid = owner_of_queue(queue_dir);
+		uid = owner_of_queue(queue_fd);
 		if (uid == 0) {
 			snprintf(why, whylen, "the queue is owned by root: staying root");
 			return 0;

@@ -2,7 +2,7 @@
  * priv.h - give up what pfqmon does not need before it reads the queue.
  *
  * SYNOPSIS
- *	priv_drop(queue_dir, user, &why, err, n);	root: become user
+ *	priv_drop(queue_fd, user, &why, err, n);	root: become user
  *	priv_restrict(&why, err, n);		no writes, ever again
  *
  * DESCRIPTION
@@ -37,7 +37,7 @@
 
 #define PRIV_WHY_MAX	160
 
-int	priv_drop(const char *, const char *, char *, size_t, char *, size_t);
+int	priv_drop(int, const char *, char *, size_t, char *, size_t);
 int	priv_restrict(char *, size_t, char *, size_t);
 
 #endif

@@ -36,14 +36,19 @@ main(int argc, char **argv)
 	const char *file;
 	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
 	struct stat sb;
-	int	fd, n;
+	int	fd, qfd, n;
 
 	if (argc < 3 || argc > 4) {
 		fprintf(stderr, "usage: privprobe QUEUE_DIR FILE [USER]\n");
 		return 2;
 	}
 	file = argv[2];
-	if (priv_drop(argv[1], argc == 4 ? argv[3] : NULL, why, sizeof(why),
+	/* As pfqmon: the queue is opened while root may, then root goes. */
+	if ((qfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "privprobe: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	if (priv_drop(qfd, argc == 4 ? argv[3] : NULL, why, sizeof(why),
 	    err, sizeof(err)) < 0 || priv_restrict(why, sizeof(why), err,
 	    sizeof(err)) < 0) {
 		fprintf(stderr, "privprobe: %s\n", err);
