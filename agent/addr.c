@@ -79,3 +79,31 @@ addr_domain_key(char *dst, size_t cap, const char *addr, size_t len)
 		return put_const(dst, cap, KEY_NO_DOMAIN);
 	return out;
 }
+
+/*
+ * addr_internal_form - the address as a queue file stores it. showq and
+ * people write the RFC 5321 form: a local part that needs it is quoted
+ * ("a b"@x for the stored a b@x), and the null sender is MAILER-DAEMON.
+ * Like Postfix's unquote_822_local(), drop the quotes and the
+ * backslashes of quoted pairs in the local part; the domain is left
+ * alone.
+ */
+size_t
+addr_internal_form(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t	at, i, n = 0;
+
+	if (len == strlen(KEY_NULL_SENDER)
+	    && memcmp(src, KEY_NULL_SENDER, len) == 0)
+		return 0;
+	at = after_last_at(src, len);
+	at = at > 0 ? at - 1 : len;	/* the last '@', or none */
+	for (i = 0; i < len && n < cap; i++) {
+		if (i < at && src[i] == '"')
+			continue;
+		if (i < at && src[i] == '\\' && i + 1 < at)
+			i++;
+		dst[n++] = src[i];
+	}
+	return n;
+}

@@ -11,8 +11,13 @@
  * runs of dots collapsed and one leading and one trailing dot removed. The
  * null address gives MAILER-DAEMON and an empty domain "(none)".
  *
- * Both write at most cap bytes to dst and return the length; they do not
- * sanitise (tagval_clean() does that) and never return 0 for cap > 0.
+ * addr_internal_form() turns the RFC 5321 form that showq prints and
+ * people type ("a b"@example.com, MAILER-DAEMON for the null sender)
+ * into the form Postfix stores (a b@example.com, the empty string).
+ *
+ * All three write at most cap bytes to dst and return the length; they do not
+ * sanitise (tagval_clean() does that); the keys are never empty for
+ * cap > 0.
  */
 #ifndef PFQ_ADDR_H
 #define PFQ_ADDR_H
@@ -21,5 +26,6 @@
 
 size_t	addr_sender_key(char *dst, size_t cap, const char *addr, size_t len);
 size_t	addr_domain_key(char *dst, size_t cap, const char *addr, size_t len);
+size_t	addr_internal_form(char *dst, size_t cap, const char *addr, size_t len);
 
 #endif

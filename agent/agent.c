@@ -11,7 +11,6 @@
  */
 #define _GNU_SOURCE		/* ppoll */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -28,16 +27,13 @@
 #include "config.h"
 #include "msg.h"
 #include "outq.h"
-#include "postconf.h"
-#include "pqsource.h"
-#include "priv.h"
 #include "push.h"
 #include "report.h"
 #include "schema.h"
+#include "source.h"
 #include "spool.h"
 #include "xalloc.h"
 
-#define DEFAULT_QUEUE_DIR	"/var/spool/postfix"
 #define BATCH_MAX		(4u << 20)	/* bytes per request */
 #define BACKOFF_FIRST_MS	1000
 #define BACKOFF_MAX_MS		60000
@@ -50,9 +46,7 @@ struct agent {
 	const struct settings *cli;	/* the command line: it wins */
 	const char *config_file;
 	struct settings cfg;		/* effective settings */
-	char   *queue_dir;
-	int	queue_fd;		/* opened before dropping root; or -1 */
-	enum source { SRC_SPOOL, SRC_SHOWQ, SRC_POSTQUEUE } source;
+	struct source src;		/* where the queue is read */
 	struct pusher *push;		/* NULL: print to stdout */
 	struct outq q;
 	struct push_stats ps;
@@ -130,52 +124,6 @@ wait_for(struct agent *A, int64_t ms, int watch_stdin)
 	    &A->waitmask);
 }
 
-/* load_settings - defaults, then the file, then the command line */
-static int
-load_settings(struct settings *out, const struct settings *cli,
-    const char *file, char *err, size_t errlen)
-{
-	struct settings f;
-
-	settings_init(out);
-	if (file) {
-		settings_init(&f);
-		if (config_load(file, &f, err, errlen) < 0) {
-			settings_free(&f);
-			settings_free(out);
-			return -1;
-		}
-		settings_merge(out, &f);
-		settings_free(&f);
-	}
-	settings_merge(out, cli);
-	if (settings_finish(out, err, errlen) < 0) {
-		settings_free(out);
-		return -1;
-	}
-	return 0;
-}
-
-/* queue_dir_of - --queue-dir, -c, or the default instance; NULL + err */
-static char *
-queue_dir_of(const struct settings *s, char *err, size_t errlen)
-{
-	char	why[512];
-	char   *dir;
-
-	if (s->queue_dir)
-		return xstrdup(s->queue_dir);
-	if ((dir = postconf_queue_directory(s->config_dir, why, sizeof(why))))
-		return dir;
-	if (s->config_dir) {
-		snprintf(err, errlen, "config_dir (-c): cannot read queue_directory: "
-		    "%s", why);
-		return NULL;
-	}
-	msg_info("%s; using %s", why, DEFAULT_QUEUE_DIR);
-	return xstrdup(DEFAULT_QUEUE_DIR);
-}
-
 /* write_all - the whole buffer to fd, or -1 */
 static int
 write_all(int fd, const char *p, size_t len)
@@ -221,37 +169,6 @@ too_many_dead_keys(const struct agg *a)
 }
 
 /*
- * scan_threads - how many threads scan: the setting, or one per online
- * core up to 8 (past that the disk, not the CPU, sets the pace).
- */
-static unsigned
-scan_threads(const struct agent *A)
-{
-	long	n;
-
-	if (A->cfg.threads)
-		return (unsigned)A->cfg.threads;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
-}
-
-/* read_queue - count the queue into a from this run's source */
-static int
-read_queue(const struct agent *A, const struct spool_opts *so, struct agg *a,
-    struct scan_stats *st, char *err, size_t errlen)
-{
-	switch (A->source) {
-	case SRC_POSTQUEUE:
-		return pq_scan(A->cfg.config_dir, a, st, err, errlen);
-	case SRC_SHOWQ:
-		return sq_scan(A->queue_fd, A->queue_dir, a, st, err, errlen);
-	case SRC_SPOOL:
-		break;
-	}
-	return spool_scan(A->queue_dir, so, a, st, err, errlen);
-}
-
-/*
  * scan - one scan as line protocol in out; timestamp_ns 0 for none. A
  * queue that cannot be read is fatal in one-shot mode (it must not look
  * empty) and a scan line with errors=1 in the loops, so dashboards and
@@ -261,7 +178,7 @@ static void
 scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 {
 	struct report_opts o;
-	struct spool_opts so;
+	struct scan_sink to;
 	struct scan_stats st;
 	struct timespec t0, t1;
 	struct agg *a;
@@ -278,14 +195,9 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	o.push = A->push ? &A->ps : NULL;
 	A->ps.buffer_bytes = A->q.bytes;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	memset(&so, 0, sizeof(so));
-	so.threads = scan_threads(A);
-	so.queue_fd = A->queue_fd;
-	if (A->source != SRC_SPOOL) {
-		o.source = A->source == SRC_SHOWQ ? SOURCE_SHOWQ : SOURCE_POSTQUEUE;
-		o.no_identity = 1;
-	}
-	if (oneshot || A->cfg.no_cache || A->source != SRC_SPOOL) {
+	o.source = source_name(A->src.kind);
+	o.no_identity = A->src.kind != SRC_SPOOL;
+	if (oneshot || A->cfg.no_cache || A->src.kind != SRC_SPOOL) {
 		a = agg_create(now);
 	} else {
 		if (A->agg == NULL) {
@@ -294,9 +206,11 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		} else
 			agg_rescan(A->agg, now);
 		a = A->agg;
-		so.cache = A->cache;
 	}
-	if (read_queue(A, &so, a, &st, err, sizeof(err)) < 0) {
+	memset(&to, 0, sizeof(to));
+	to.agg = a;
+	if (source_read(&A->src, a == A->agg ? A->cache : NULL, &to, &st, err,
+	    sizeof(err)) < 0) {
 		if (oneshot)
 			msg_fatal(MSG_EXIT_FAIL, "%s", err);
 		msg_error("%s", err);
@@ -440,7 +354,7 @@ reload(struct agent *A)
 	char	err[1024];
 	char   *dir;
 
-	if (load_settings(&fresh, A->cli, A->config_file, err, sizeof(err)) < 0) {
+	if (config_settings(&fresh, A->cli, A->config_file, err, sizeof(err)) < 0) {
 		msg_error("reload: %s; keeping the previous configuration", err);
 		return;
 	}
@@ -453,7 +367,7 @@ reload(struct agent *A)
 		settings_free(&fresh);
 		return;
 	}
-	if ((dir = queue_dir_of(&fresh, err, sizeof(err))) == NULL) {
+	if ((dir = source_queue_dir(&fresh, err, sizeof(err))) == NULL) {
 		msg_error("reload: %s; keeping the previous configuration", err);
 		settings_free(&fresh);
 		return;
@@ -468,14 +382,7 @@ reload(struct agent *A)
 		return;
 	}
 	settings_free(&old);
-	if (strcmp(dir, A->queue_dir) != 0) {
-		/* Opened as whom pfqmon now is; spool_scan() reports a failure. */
-		if (A->queue_fd >= 0)
-			close(A->queue_fd);
-		A->queue_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	free(A->queue_dir);
-	A->queue_dir = dir;
+	source_reload(&A->src, &A->cfg, dir);
 	forget(A);
 	msg_verbose = A->cfg.verbose;
 	while (A->q.bytes > A->q.max_bytes && outq_head(&A->q)) {
@@ -617,9 +524,9 @@ agent_check(const struct settings *cli, const char *config_file)
 	char   *dir;
 	size_t	i;
 
-	if (load_settings(&s, cli, config_file, err, sizeof(err)) < 0)
+	if (config_settings(&s, cli, config_file, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	if ((dir = queue_dir_of(&s, err, sizeof(err))) == NULL)
+	if ((dir = source_queue_dir(&s, err, sizeof(err))) == NULL)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	printf("queue directory: %s\n", dir);
 	printf("mode: %s", s.execd ? "execd" : s.interval_ms ? "interval" : "one scan");
@@ -644,78 +551,27 @@ agent_check(const struct settings *cli, const char *config_file)
 	return 0;
 }
 
-/*
- * choose_source - where this run reads the queue. auto takes the first
- * that can work, richest first: the files (they alone name SASL users
- * and clients), the showq socket (the postdrop group), postqueue -j
- * (anyone); it says on stderr why when it cannot take the files.
- */
-static enum source
-choose_source(const struct agent *A)
-{
-	const char *s = A->cfg.source;
-	char	safe[256];
-	int	showq;
-
-	if (s != NULL && strcmp(s, "postqueue") == 0)
-		return SRC_POSTQUEUE;
-	if (s != NULL && strcmp(s, "showq") == 0)
-		return SRC_SHOWQ;
-	if (s != NULL && strcmp(s, "spool") == 0)
-		return SRC_SPOOL;
-	if (geteuid() == 0)
-		return SRC_SPOOL;
-	if (A->queue_fd >= 0 && faccessat(A->queue_fd, "deferred", R_OK | X_OK, 0) == 0
-	    && faccessat(A->queue_fd, "active", R_OK | X_OK, 0) == 0)
-		return SRC_SPOOL;
-	/* With --queue-dir there is no configuration to hand postqueue. */
-	showq = A->queue_fd >= 0 && faccessat(A->queue_fd, "public/showq", W_OK, 0) == 0;
-	if (!showq && A->cfg.queue_dir != NULL)
-		return SRC_SPOOL;
-	msg_warn("source %s: %s/deferred is not readable by uid %u, so no SASL "
-	    "users or client addresses%s (run pfqmon as root or as the mail "
-	    "owner for those; never change queue permissions)",
-	    showq ? "showq" : "postqueue", printable_for_log(safe, sizeof(safe),
-	    A->queue_dir, strlen(A->queue_dir)), (unsigned)geteuid(),
-	    showq ? "" : ", and public/showq needs the postdrop group");
-	return showq ? SRC_SHOWQ : SRC_POSTQUEUE;
-}
-
 /* agent_run - see agent.h */
 int
 agent_run(const struct settings *cli, const char *config_file)
 {
 	struct agent A;
-	char	err[1024], why[PRIV_WHY_MAX];
+	char	err[1024];
 	int	rc = 0;
 
 	memset(&A, 0, sizeof(A));
 	A.cli = cli;
 	A.config_file = config_file;
-	if (load_settings(&A.cfg, cli, config_file, err, sizeof(err)) < 0)
+	if (config_settings(&A.cfg, cli, config_file, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	msg_verbose = A.cfg.verbose;
 	if (A.cfg.execd || A.cfg.interval_ms)
 		msg_set_telegraf(1);
-	if ((A.queue_dir = queue_dir_of(&A.cfg, err, sizeof(err))) == NULL)
-		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	outq_init(&A.q, (size_t)A.cfg.push_buffer_bytes);
 	if (start_push(&A, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	/* Open the queue while root may, then give root up for good. */
-	A.queue_fd = open(A.queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	A.source = choose_source(&A);
-	if (priv_drop(A.queue_fd, A.cfg.user, why, sizeof(why), err, sizeof(err)) < 0)
+	if (source_open(&A.src, &A.cfg, 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	msg_info("%s", why);
-	if (A.source == SRC_POSTQUEUE && getuid() != 0) {
-		/* postqueue is setgid postdrop: no_new_privs would strip that. */
-		msg_info("postqueue source as a user: no sandbox (the user cannot "
-		    "write to the queue anyway)");
-	} else if (priv_restrict(why, sizeof(why), err, sizeof(err)) < 0) {
-		msg_fatal(MSG_EXIT_FAIL, "%s", err);
-	} else
-		msg_info("%s", why);
 	srandom((unsigned)getpid() ^ (unsigned)real_ms());
 
 	if (A.cfg.execd || A.cfg.interval_ms) {
@@ -731,9 +587,7 @@ agent_run(const struct settings *cli, const char *config_file)
 	forget(&A);
 	outq_free(&A.q);
 	push_free(A.push);
-	if (A.queue_fd >= 0)
-		close(A.queue_fd);
-	free(A.queue_dir);
+	source_close(&A.src);
 	settings_free(&A.cfg);
 	return rc;
 }

@@ -293,3 +293,29 @@ config_parse(const char *buf, size_t len, const char *path,
 	jdoc_free(doc);
 	return rc;
 }
+
+/* config_settings - see config.h */
+int
+config_settings(struct settings *out, const struct settings *cli,
+    const char *file, char *err, size_t errlen)
+{
+	struct settings f;
+
+	settings_init(out);
+	if (file) {
+		settings_init(&f);
+		if (config_load(file, &f, err, errlen) < 0) {
+			settings_free(&f);
+			settings_free(out);
+			return -1;
+		}
+		settings_merge(out, &f);
+		settings_free(&f);
+	}
+	settings_merge(out, cli);
+	if (settings_finish(out, err, errlen) < 0) {
+		settings_free(out);
+		return -1;
+	}
+	return 0;
+}

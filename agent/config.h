@@ -1,6 +1,10 @@
 /*
  * config.h - pfqmon's JSON configuration file (jansson).
  *
+ * config_settings() builds the effective settings: defaults, then FILE
+ * (or none), then the command line's explicitly set options, which win;
+ * then settings_finish(). On -1 nothing is left to free.
+ *
  * config_load() applies the options in FILE to *s, marking each as set;
  * it returns 0, or -1 with a one-line reason in err that names the file,
  * the line and the key. Nothing is applied partially that could be
@@ -13,6 +17,8 @@
 
 #include "settings.h"
 
+int	config_settings(struct settings *, const struct settings *, const char *,
+	    char *, size_t);
 int	config_load(const char *, struct settings *, char *, size_t);
 int	config_parse(const char *, size_t, const char *, struct settings *,
 	    char *, size_t);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "child.h"
 #include "json.h"
@@ -28,22 +29,21 @@
 
 #define POSTQUEUE_PATH	"/usr/sbin/postqueue"
 #define STDERR_MAX	1024
-#define MAILER_DAEMON	"MAILER-DAEMON"	/* showq's name for the null sender */
 
 /* Reused from message to message: no allocation per message once warm. */
 struct pq {
-	struct agg *agg;
+	struct scan_sink to;
 	struct scan_stats *st;
 	struct qf_domains doms;		/* of the message being read */
 	uint64_t rcpts;
 };
 
-/* pq_init, pq_free - a reader counting into agg and st */
+/* pq_init, pq_free - a reader handing messages to a sink, counting in st */
 static void
-pq_init(struct pq *P, struct agg *agg, struct scan_stats *st)
+pq_init(struct pq *P, const struct scan_sink *to, struct scan_stats *st)
 {
 	memset(P, 0, sizeof(*P));
-	P->agg = agg;
+	P->to = *to;
 	P->st = st;
 	qf_domains_init(&P->doms);
 }
@@ -76,33 +76,6 @@ queue_of(const char *name, size_t len)
 	return -1;
 }
 
-/*
- * internal_form - the sender as the queue file stores it. showq prints
- * the RFC 5321 form: a local part that needs it is quoted ("a b"@x for
- * the stored a b@x), and the null sender is MAILER-DAEMON. Like
- * Postfix's unquote_822_local(), drop the quotes and the backslashes of
- * quoted pairs in the local part; the domain is left alone.
- */
-static size_t
-internal_form(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t	at = len, i, n = 0;
-
-	if (len == strlen(MAILER_DAEMON) && memcmp(src, MAILER_DAEMON, len) == 0)
-		return 0;
-	while (at > 0 && src[at - 1] != '@')
-		at--;
-	at = at > 0 ? at - 1 : len;	/* the last '@', or none */
-	for (i = 0; i < len && n < cap; i++) {
-		if (i < at && src[i] == '"')
-			continue;
-		if (i < at && src[i] == '\\' && i + 1 < at)
-			i++;
-		dst[n++] = src[i];
-	}
-	return n;
-}
-
 /* msg_begin, msg_rcpt - a message's pending recipients, as they come */
 static void
 msg_begin(struct pq *P)
@@ -119,10 +92,14 @@ msg_rcpt(struct pq *P, const char *addr, size_t len)
 	qf_domains_add(&P->doms, addr, len > QF_VALUE_MAX ? QF_VALUE_MAX : len);
 }
 
-/* msg_end - count the message in its queue, or count it ignored */
+/*
+ * msg_end - count the message in its queue, or count it ignored. A
+ * visitor also needs the queue ID, checked as a file name would be: it
+ * ends up on postsuper's input.
+ */
 static void
-msg_end(struct pq *P, const char *qname, size_t qlen, const char *sender,
-    size_t slen, int64_t arrival, uint64_t size)
+msg_end(struct pq *P, const char *qname, size_t qlen, const struct qf_str *id,
+    const char *sender, size_t slen, int64_t arrival, uint64_t size)
 {
 	char	internal[QF_VALUE_MAX];
 	struct qf_msg m;
@@ -132,17 +109,25 @@ msg_end(struct pq *P, const char *qname, size_t qlen, const char *sender,
 		P->st->ignored++;
 		return;
 	}
+	if (P->to.visit && (id->p == NULL || !qf_queue_id_ok(id->p, id->len))) {
+		P->st->unparseable++;
+		msg_info("a message without a valid queue ID");
+		return;
+	}
 	memset(&m, 0, sizeof(m));
 	m.arrival = arrival;
 	m.size = size;
 	m.sender.p = internal;
-	m.sender.len = internal_form(internal, sizeof(internal), sender, slen);
+	m.sender.len = addr_internal_form(internal, sizeof(internal), sender, slen);
 	m.rcpt_pending = P->rcpts;
 	m.domain_base = P->doms.text;
 	m.domains = P->doms.runs;
 	m.ndomains = P->doms.n;
 	m.domains_dropped = P->doms.dropped;
-	agg_add(P->agg, (enum pfq_queue)q, &m);
+	if (P->to.visit)
+		P->to.visit(P->to.ctx, (enum pfq_queue)q, id->p, id->len, &m);
+	else
+		agg_add(P->to.agg, (enum pfq_queue)q, &m);
 	P->st->parsed++;
 }
 
@@ -152,6 +137,7 @@ take_line(struct pq *P, const char *line, size_t len)
 {
 	struct jdoc *doc;
 	struct jval *root, *rcpts;
+	struct qf_str id;
 	const char *qname, *sender, *addr;
 	long long arrival, size;
 	size_t	qlen, slen, alen, i;
@@ -181,7 +167,8 @@ take_line(struct pq *P, const char *line, size_t len)
 		if (addr != NULL)
 			msg_rcpt(P, addr, alen);
 	}
-	msg_end(P, qname, qlen, sender, slen, arrival, (uint64_t)size);
+	id.p = jval_string(jval_get(root, "queue_id"), &id.len);
+	msg_end(P, qname, qlen, &id, sender, slen, arrival, (uint64_t)size);
 	jdoc_free(doc);
 }
 
@@ -242,11 +229,12 @@ void
 pq_count_text(struct agg *agg, struct scan_stats *st, const char *text,
     size_t len)
 {
+	struct scan_sink to = {agg, NULL, NULL};
 	struct pq P;
 	const char *nl;
 	size_t	n;
 
-	pq_init(&P, agg, st);
+	pq_init(&P, &to, st);
 	while (len > 0) {
 		nl = memchr(text, '\n', len);
 		n = nl ? (size_t)(nl - text) : len;
@@ -284,6 +272,8 @@ struct sq {
 	int	proto_ok, done, bad;
 	char	qname[16];
 	size_t	qlen;
+	char	qid[QF_QUEUE_ID_MAX];
+	size_t	qidlen;			/* 0: none */
 	char	sender[QF_VALUE_MAX];
 	size_t	slen;
 	int64_t	time;
@@ -330,6 +320,13 @@ sq_field(struct sq *S)
 			S->qlen = S->vlen;
 			S->have |= 1;
 		}
+	} else if (IS("queue_id")) {
+		if (S->vlen > sizeof(S->qid))
+			S->bad = 1;
+		else {
+			memcpy(S->qid, S->val, S->vlen);
+			S->qidlen = S->vlen;
+		}
 	} else if (IS("sender")) {
 		memcpy(S->sender, S->val, S->vlen);
 		S->slen = S->vlen;
@@ -347,7 +344,7 @@ sq_field(struct sq *S)
 	} else if (IS("recipient")) {
 		msg_rcpt(S->P, S->val, S->vlen);
 	}
-	/* queue_id, forced_expire, reason and what may come later: unused */
+	/* forced_expire, reason and what may come later: unused */
 #undef IS
 }
 
@@ -360,14 +357,17 @@ sq_record_end(struct sq *S)
 	else if (S->fields == 0)
 		S->done = 1;
 	else {
+		struct qf_str id = {S->qidlen ? S->qid : NULL, S->qidlen};
+
 		S->P->st->files++;
 		if (S->bad || S->have != 15)
 			S->P->st->unparseable++;
 		else
-			msg_end(S->P, S->qname, S->qlen, S->sender, S->slen,
+			msg_end(S->P, S->qname, S->qlen, &id, S->sender, S->slen,
 			    S->time, S->size);
 	}
 	S->fields = 0;
+	S->qidlen = 0;
 	S->bad = 0;
 	S->have = 0;
 	msg_begin(S->P);
@@ -423,11 +423,12 @@ int
 sq_count_bytes(struct agg *agg, struct scan_stats *st, const char *data,
     size_t len, char *err, size_t errlen)
 {
+	struct scan_sink to = {agg, NULL, NULL};
 	struct pq P;
 	struct sq *S = xcalloc(1, sizeof(*S));
 	int	rc;
 
-	pq_init(&P, agg, st);
+	pq_init(&P, &to, st);
 	S->P = &P;
 	sq_feed(S, data, len);
 	rc = sq_finish(S, err, errlen);
@@ -438,7 +439,7 @@ sq_count_bytes(struct agg *agg, struct scan_stats *st, const char *data,
 
 /* sq_scan - see pqsource.h */
 int
-sq_scan(int queue_fd, const char *queue_dir, struct agg *agg,
+sq_scan(int queue_fd, const char *queue_dir, const struct scan_sink *to,
     struct scan_stats *st, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
@@ -476,7 +477,7 @@ sq_scan(int queue_fd, const char *queue_dir, struct agg *agg,
 			close(fd);
 		return -1;
 	}
-	pq_init(&P, agg, st);
+	pq_init(&P, to, st);
 	S = xcalloc(1, sizeof(*S));
 	S->P = &P;
 	while (!S->done) {
@@ -513,8 +514,8 @@ first_line(int fd, char *dst, size_t cap)
 
 /* pq_scan - see pqsource.h */
 int
-pq_scan(const char *config_dir, struct agg *agg, struct scan_stats *st,
-    char *err, size_t errlen)
+pq_scan(const char *config_dir, const struct scan_sink *to,
+    struct scan_stats *st, char *err, size_t errlen)
 {
 	struct pq P;
 	char	why[STDERR_MAX];
@@ -526,7 +527,7 @@ pq_scan(const char *config_dir, struct agg *agg, struct scan_stats *st,
 		snprintf(err, errlen, "cannot run postqueue -j: %s", strerror(rc));
 		return -1;
 	}
-	pq_init(&P, agg, st);
+	pq_init(&P, to, st);
 	read_rc = read_lines(&P, out);
 	read_errno = errno;
 	pq_free(&P);

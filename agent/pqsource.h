@@ -3,16 +3,18 @@
  * showq service on $queue_directory/public/showq.
  *
  * SYNOPSIS
- *	if (pq_scan(config_dir_or_NULL, agg, &stats, err, sizeof(err)) < 0)
+ *	if (pq_scan(config_dir_or_NULL, &sink, &stats, err, sizeof(err)) < 0)
  *		report(err);
- *	if (sq_scan(queue_fd_or_-1, queue_dir, agg, &stats, err, n) < 0)
+ *	if (sq_scan(queue_fd_or_-1, queue_dir, &sink, &stats, err, n) < 0)
  *		report(err);
  *
  * DESCRIPTION
  *	Runs Postfix's postqueue -j (any local user may, unless
  *	authorized_mailq_users says otherwise), reads one JSON object per
- *	line and counts each message in agg: queue, arrival time, size,
- *	sender and the recipients still to deliver. Members it does not
+ *	line and hands each message to the sink (spool.h): queue, arrival
+ *	time, size, sender and the recipients still to deliver; a visitor
+ *	also gets the queue ID, and a message without a valid one is then
+ *	unparseable. Members it does not
  *	know are ignored, as postqueue(1) asks. postqueue cannot see the
  *	SASL user or the client address: those stay empty.
  *
@@ -44,10 +46,11 @@
 
 #define SQ_TIMEOUT_S	60		/* showq silent this long: give up */
 
-int	pq_scan(const char *, struct agg *, struct scan_stats *, char *, size_t);
+int	pq_scan(const char *, const struct scan_sink *, struct scan_stats *,
+	    char *, size_t);
 void	pq_count_text(struct agg *, struct scan_stats *, const char *, size_t);
-int	sq_scan(int, const char *, struct agg *, struct scan_stats *, char *,
-	    size_t);
+int	sq_scan(int, const char *, const struct scan_sink *, struct scan_stats *,
+	    char *, size_t);
 int	sq_count_bytes(struct agg *, struct scan_stats *, const char *, size_t,
 	    char *, size_t);
 

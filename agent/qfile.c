@@ -329,6 +329,24 @@ take_attr(struct qf_parser *P, const unsigned char *p, size_t len)
 	}
 }
 
+/* qf_queue_id_ok - see qfile.h */
+int
+qf_queue_id_ok(const char *id, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > QF_QUEUE_ID_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char	c = id[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+		    || (c >= 'a' && c <= 'z') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
 /* qf_domains_init - empty, allocated up front: results never point at NULL */
 void
 qf_domains_init(struct qf_domains *D)

@@ -55,6 +55,7 @@
 #define QF_WINDOW		65536	/* read window per parser */
 #define QF_DOMAIN_BYTES_MAX	(8u << 20)	/* recipient domains per message */
 #define QF_DOMAINS_MAX		65536	/* distinct runs of recipient domains */
+#define QF_QUEUE_ID_MAX		255	/* Postfix's mail_queue_id_ok() bound */
 
 enum qf_kind {
 	QF_KIND_QUEUE,		/* written by cleanup(8): C record first */
@@ -130,6 +131,9 @@ struct qf_msg {
 typedef void (*qf_trace_fn)(void *ctx, uint64_t off, int type,
 	    const unsigned char *payload, size_t shown, size_t full_len,
 	    int segment);
+
+/* qf_queue_id_ok - Postfix's rule for a queue ID: 1 to 255 of [A-Za-z0-9_] */
+int	qf_queue_id_ok(const char *, size_t);
 
 void	qf_domains_init(struct qf_domains *);
 void	qf_domains_reset(struct qf_domains *);

@@ -24,7 +24,6 @@
 #include "xalloc.h"
 
 #define REL_PATH_MAX	256		/* queue-relative path, for messages */
-#define QUEUE_ID_MAX	255		/* Postfix's mail_queue_id_ok() bound */
 #define BATCH_MAX	2048		/* directory entries handed out at once */
 #define COMMIT_MAX	32		/* parsed files counted per lock taken */
 #define RACY_NS		1000000000LL	/* change-time granularity margin */
@@ -83,7 +82,9 @@ struct worker {
 };
 
 struct walker {
-	struct agg *agg;		/* shared; under lock */
+	struct agg *agg;		/* shared; under lock; or NULL with: */
+	scan_visit_fn visit;		/* under lock */
+	void   *visit_ctx;
 	struct cache *cache;		/* shared; under lock; or NULL */
 	struct inoset seen;		/* shared; under lock */
 	pthread_mutex_t lock;
@@ -158,24 +159,6 @@ file_key(const struct walker *W, const struct stat *sb)
 	return key ? key : 1;
 }
 
-/* queue_id_ok - Postfix's rule: 1 to 255 of [A-Za-z0-9_] */
-static int
-queue_id_ok(const char *name, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > QUEUE_ID_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char	c = name[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
-		    || (c >= 'a' && c <= 'z') || c == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 /* fd_pread - the queue-file parser's read function */
 static ssize_t
 fd_pread(void *ctx, void *dst, size_t len, uint64_t off)
@@ -193,7 +176,7 @@ fd_pread(void *ctx, void *dst, size_t len, uint64_t off)
 static void
 note(const char *rel, const char *name, const char *what)
 {
-	char	safe[QUEUE_ID_MAX + 1];
+	char	safe[QF_QUEUE_ID_MAX + 1];
 
 	if (msg_verbose)
 		msg_info("%s/%s: %s", rel,
@@ -274,6 +257,27 @@ commit(struct worker *w, enum pfq_queue q)
 	w->npending = 0;
 }
 
+/*
+ * visit_parsed - hand a parsed message to the sink's visitor, once per
+ * scan. Taking the lock per message costs little next to opening the
+ * file, and spares every visitor its own locking.
+ */
+static void
+visit_parsed(struct worker *w, enum pfq_queue q, uint64_t key,
+    const struct qf_msg *m, const char *name)
+{
+	struct walker *W = w->W;
+
+	pthread_mutex_lock(&W->lock);
+	if (!inoset_add(&W->seen, key)) {
+		w->st.duplicates++;
+	} else {
+		w->st.parsed++;
+		W->visit(W->visit_ctx, q, name, strlen(name), m);
+	}
+	pthread_mutex_unlock(&W->lock);
+}
+
 /* count_parsed - hand the result of one file to the counters */
 static void
 count_parsed(struct worker *w, int rc, enum pfq_queue q,
@@ -288,6 +292,10 @@ count_parsed(struct worker *w, int rc, enum pfq_queue q,
 	p->size = (uint64_t)sb->st_size;
 	switch (rc) {
 	case QF_OK:
+		if (w->W->visit) {
+			visit_parsed(w, q, p->key, m, name);
+			return;
+		}
 		agg_prepare(w->W->agg, &w->prep[w->npending], m);
 		p->parsed = 1;
 		break;
@@ -297,7 +305,7 @@ count_parsed(struct worker *w, int rc, enum pfq_queue q,
 		    qf_error(w->parser),
 		    (unsigned long long)qf_error_offset(w->parser));
 		note(rel, name, why);
-		if (q != Q_CORRUPT && w->W->cache == NULL)
+		if (w->W->visit || (q != Q_CORRUPT && w->W->cache == NULL))
 			return;		/* nothing to count or remember */
 		p->parsed = 0;
 		break;
@@ -577,7 +585,7 @@ walk_dir(struct walker *W, int dfd, enum pfq_queue q, int depth,
 			continue;
 		}
 		st->files++;
-		if (!queue_id_ok(de->d_name, len)
+		if (!qf_queue_id_ok(de->d_name, len)
 		    || (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)) {
 			st->ignored++;
 			continue;
@@ -679,8 +687,8 @@ stop_workers(struct walker *W, struct scan_stats *st)
 
 /* spool_scan - one pass over every queue of a queue directory */
 int
-spool_scan(const char *dir, const struct spool_opts *opts, struct agg *agg,
-    struct scan_stats *st, char *err, size_t errlen)
+spool_scan(const char *dir, const struct spool_opts *opts,
+    const struct scan_sink *to, struct scan_stats *st, char *err, size_t errlen)
 {
 	static const char *const names[] = SCHEMA_QUEUE_NAMES;
 	/* showq's order; any order can see a moving file twice or not at all */
@@ -710,8 +718,10 @@ spool_scan(const char *dir, const struct spool_opts *opts, struct agg *agg,
 		close(root);
 		return -1;
 	}
-	W.agg = agg;
-	W.cache = opts->cache;
+	W.agg = to->agg;
+	W.visit = to->visit;
+	W.visit_ctx = to->ctx;
+	W.cache = to->visit ? NULL : opts->cache;
 	W.dev = sb.st_dev;
 	clock_gettime(CLOCK_REALTIME, &now);
 	W.racy_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - RACY_NS;

@@ -3,7 +3,8 @@
  *
  * SYNOPSIS
  *	struct spool_opts o = { threads, cache_or_NULL, queue_fd_or_-1 };
- *	if (spool_scan(queue_dir, &o, agg, &stats, err, sizeof(err)) < 0)
+ *	struct scan_sink to = { agg, NULL, NULL };	(or { NULL, visit, ctx })
+ *	if (spool_scan(queue_dir, &o, &to, &stats, err, sizeof(err)) < 0)
  *		fatal(err);
  *
  * DESCRIPTION
@@ -33,6 +34,11 @@
  *	counted from the cache without being opened (and counted in cached).
  *	Everything else is read as above and the cache remembers it. After a
  *	complete scan the cache forgets the files the scan did not find.
+ *
+ *	With a visitor in the sink instead of an aggregate (pfqmon select),
+ *	every parsed message is handed to it with its queue ID, the file
+ *	name, once per scan even when a file is seen twice; the cache is
+ *	not used.
  *
  *	Every entry considered ends in exactly one scan counter, so files =
  *	parsed + skipped + vanished + unparseable + ignored + duplicates +
@@ -75,6 +81,21 @@ struct scan_stats {
 	uint64_t duration_us;	/* filled in by the caller */
 };
 
+/*
+ * Where a reader's messages go (spool.c, pqsource.c): counted into agg,
+ * or, when visit is set, handed one at a time, never concurrently, to
+ * visit with their queue ID (1 to QF_QUEUE_ID_MAX of [A-Za-z0-9_], not
+ * NUL-terminated). The message is valid during the call only.
+ */
+typedef void (*scan_visit_fn)(void *ctx, enum pfq_queue, const char *queue_id,
+	    size_t id_len, const struct qf_msg *);
+
+struct scan_sink {
+	struct agg *agg;
+	scan_visit_fn visit;
+	void   *ctx;
+};
+
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */
 	struct cache *cache;	/* NULL: read every file */
@@ -82,7 +103,7 @@ struct spool_opts {
 				 * were dropped (-1: open the path) */
 };
 
-int	spool_scan(const char *, const struct spool_opts *, struct agg *,
+int	spool_scan(const char *, const struct spool_opts *, const struct scan_sink *,
 	    struct scan_stats *, char *, size_t);
 
 #endif

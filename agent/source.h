@@ -1,0 +1,73 @@
+/*
+ * source.h - from settings to a queue pfqmon may read, and one reading
+ * of it: the part every command shares (the agent, select, top).
+ *
+ * SYNOPSIS
+ *	if (source_open(&src, &settings, need, err, sizeof(err)) < 0)
+ *		exit 2 with err;
+ *	source_read(&src, cache_or_NULL, &sink, &stats, err, sizeof(err));
+ *	source_close(&src);
+ *
+ * DESCRIPTION
+ *	source_open() finds the queue directory (--queue-dir, else
+ *	queue_directory of the -c or default instance), opens it while root
+ *	may, chooses where to read the queue (source_choose()), gives up
+ *	root for good (priv_drop) and then every write right (priv_restrict),
+ *	except for the postqueue source as a plain user, whose setgid
+ *	postqueue no_new_privs would break.
+ *
+ *	source_choose() takes --source, or for auto the richest source this
+ *	process can use: the queue files (the only ones that name SASL users
+ *	and clients), the showq socket (the postdrop group), postqueue -j
+ *	(anyone); it says on stderr why when it cannot take the files. With
+ *	need SOURCE_NEED_IDENTITY (a select by SASL user or client) auto
+ *	always takes the files, so that a permission problem is reported
+ *	instead of a source that cannot answer.
+ *
+ *	source_reload() follows reloaded settings (the agent's SIGHUP): it
+ *	takes over a new queue directory path, opening it as whom pfqmon now
+ *	is (a failure shows at the next read), and the thread count and -c;
+ *	the kind of source stays.
+ *
+ *	source_read() reads the queue once into the sink (spool.h), with
+ *	the rescan cache for the files when one is given.
+ *
+ * DIAGNOSTICS
+ *	source_open() returns -1 with the reason in err for bad settings
+ *	(exit 2) and exits 1 itself when the sandbox cannot be set up;
+ *	source_read() returns -1 with the reason when the queue cannot be
+ *	read.
+ */
+#ifndef PFQ_SOURCE_H
+#define PFQ_SOURCE_H
+
+#include <stddef.h>
+
+#include "cache.h"
+#include "settings.h"
+#include "spool.h"
+
+#define SOURCE_DEFAULT_QUEUE_DIR	"/var/spool/postfix"
+
+#define SOURCE_NEED_IDENTITY	1	/* SASL users and client addresses */
+
+enum source_kind { SRC_SPOOL, SRC_SHOWQ, SRC_POSTQUEUE };
+
+struct source {
+	char   *queue_dir;		/* owned */
+	int	queue_fd;		/* opened before dropping root; or -1 */
+	enum source_kind kind;
+	char   *config_dir;		/* owned; NULL: the default instance */
+	unsigned threads;		/* scanning threads for the files */
+};
+
+char   *source_queue_dir(const struct settings *, char *, size_t);
+int	source_open(struct source *, const struct settings *, int, char *,
+	    size_t);
+int	source_read(const struct source *, struct cache *,
+	    const struct scan_sink *, struct scan_stats *, char *, size_t);
+void	source_reload(struct source *, const struct settings *, char *);
+const char *source_name(enum source_kind);
+void	source_close(struct source *);
+
+#endif
