@@ -1,9 +1,10 @@
 /*
- * json.c - read-only JSON documents over jansson (json.h).
+ * json.c - JSON documents over jansson, read and written (json.h).
  *
  * The only file that includes jansson; no json_t leaves it. A struct
- * jval is a json_t seen from outside: the documents are never changed.
- * Trusts jansson to bound its own parsing; callers bound the text.
+ * jval is a json_t seen from outside: the documents read are never
+ * changed. A struct jout is a json_t being built. Trusts jansson to
+ * bound its own parsing; callers bound the text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "json.h"
+#include "msg.h"
 #include "xalloc.h"
 
 struct jdoc {
@@ -190,4 +193,105 @@ jval_each(const struct jval *v, int (*fn)(void *, const char *,
 			return rc;
 	}
 	return 0;
+}
+
+/* out_json, as_jout - a value being written under its two names */
+static json_t *
+out_json(const struct jout *v)
+{
+	json_t *j;
+
+	memcpy(&j, &v, sizeof(j));
+	return j;
+}
+
+static struct jout *
+as_jout(json_t *j)
+{
+	struct jout *v;
+
+	if (j == NULL)
+		msg_fatal(MSG_EXIT_FAIL, "out of memory");
+	memcpy(&v, &j, sizeof(v));
+	return v;
+}
+
+struct jout *
+jout_object(void)
+{
+	return as_jout(json_object());
+}
+
+struct jout *
+jout_array(void)
+{
+	return as_jout(json_array());
+}
+
+struct jout *
+jout_null(void)
+{
+	return as_jout(json_null());
+}
+
+struct jout *
+jout_integer(long long n)
+{
+	return as_jout(json_integer((json_int_t)n));
+}
+
+/* jout_string - valid UTF-8 as is; otherwise non-ASCII bytes become '?' */
+struct jout *
+jout_string(const char *s, size_t len)
+{
+	json_t *j;
+	char   *ascii;
+	size_t	i;
+
+	if ((j = json_stringn(s, len)) != NULL)
+		return as_jout(j);
+	ascii = xmalloc(len + 1);
+	for (i = 0; i < len; i++)
+		ascii[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+	j = json_stringn(ascii, len);
+	free(ascii);
+	return as_jout(j);
+}
+
+/* jout_set - obj[key] = v; obj owns v */
+void
+jout_set(struct jout *obj, const char *key, struct jout *v)
+{
+	if (json_object_set_new(out_json(obj), key, out_json(v)) < 0)
+		msg_fatal(MSG_EXIT_FAIL, "out of memory");
+}
+
+/* jout_push - append v to arr; arr owns v */
+void
+jout_push(struct jout *arr, struct jout *v)
+{
+	if (json_array_append_new(out_json(arr), out_json(v)) < 0)
+		msg_fatal(MSG_EXIT_FAIL, "out of memory");
+}
+
+/* jout_write - the document and a newline, appended to out */
+void
+jout_write(const struct jout *v, struct buf *out, int pretty)
+{
+	char   *text;
+
+	text = json_dumps(out_json(v), JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2)
+	    : JSON_COMPACT));
+	if (text == NULL)
+		msg_fatal(MSG_EXIT_FAIL, "out of memory");
+	buf_adds(out, text);
+	buf_addc(out, '\n');
+	free(text);
+}
+
+/* jout_free - the root and everything it owns */
+void
+jout_free(struct jout *v)
+{
+	json_decref(out_json(v));
 }

@@ -1,6 +1,6 @@
 /*
- * json.h - read-only JSON documents (the only module that includes
- * jansson).
+ * json.h - JSON documents read, and JSON written (the only module that
+ * includes jansson).
  *
  * SYNOPSIS
  *	struct jdoc *d = jdoc_parse(text, len, err, sizeof(err));
@@ -15,6 +15,14 @@
  *	nothing else is allocated. Accessors take NULL and a value of the
  *	wrong type alike and answer "absent": callers check types once, the
  *	way a schema would, and never crash on a hostile document.
+ *
+ *	Writing: jout_object(), jout_array() and the scalars make values;
+ *	jout_set() and jout_push() hand a value to its container, which
+ *	then owns it, so only the root is given to jout_free().
+ *	jout_string() takes valid UTF-8; a byte that is not is written as
+ *	'?', so the output is always valid JSON. jout_write() appends the
+ *	document, indented with pretty, and a newline. Out of memory is
+ *	fatal, as with xalloc.h.
  *
  * DIAGNOSTICS
  *	jdoc_parse() returns NULL with "line L column C: reason" in err;
@@ -46,5 +54,18 @@ size_t	jval_size(const struct jval *);
 struct jval *jval_at(const struct jval *, size_t);
 int	jval_each(const struct jval *, int (*)(void *, const char *,
 	    const struct jval *), void *);
+
+struct jout;
+struct buf;
+
+struct jout *jout_object(void);
+struct jout *jout_array(void);
+struct jout *jout_string(const char *, size_t);
+struct jout *jout_integer(long long);
+struct jout *jout_null(void);
+void	jout_set(struct jout *, const char *, struct jout *);
+void	jout_push(struct jout *, struct jout *);
+void	jout_write(const struct jout *, struct buf *, int);
+void	jout_free(struct jout *);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "buf.h"
+#include "cmd.h"
 #include "msg.h"
 #include "report.h"
 #include "settings.h"
@@ -58,7 +59,10 @@ usage(void)
 	size_t	i, n;
 
 	t = settings_table(&n);
-	printf("usage: pfqmon [options]\n\n"
+	printf("usage: pfqmon [options]\n"
+	    "       pfqmon select FILTERS [options]   queue IDs for postsuper\n"
+	    "       pfqmon top [options]              who has the most mail "
+	    "queued\n\n"
 	    "Read the Postfix queue files, read-only, and write InfluxDB line "
 	    "protocol:\nper queue, in total, by age, and by sender, SASL user, "
 	    "client address,\nsender domain and recipient domain. One scan by "
@@ -257,6 +261,10 @@ main(int argc, char **argv)
 	sane_stdio();
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "select") == 0)
+		return cmd_select(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "top") == 0)
+		return cmd_top(argc - 1, argv + 1);
 	settings_init(&cli);
 	parse_command_line(argc, argv, &cli, &config_file, &check);
 	rc = check ? agent_check(&cli, config_file) : agent_run(&cli, config_file);

@@ -156,7 +156,7 @@ settings_mark(struct settings *s, const struct setting_def *d)
 	s->set |= (uint64_t)1 << (d - defs);
 }
 
-/* settings_parse_duration - "500ms", "10s", "2m", "1h" in milliseconds */
+/* settings_parse_duration - "500ms", "10s", "2m", "1h", "3d" in ms */
 int
 settings_parse_duration(const char *text, uint64_t *ms)
 {
@@ -178,6 +178,8 @@ settings_parse_duration(const char *text, uint64_t *ms)
 		unit = 60000;
 	else if (strcmp(end, "h") == 0)
 		unit = 3600000;
+	else if (strcmp(end, "d") == 0)
+		unit = 86400000;
 	else
 		return -1;
 	*ms = v * unit;

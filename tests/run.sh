@@ -98,6 +98,8 @@ group "privileges: root is dropped, the spool cannot be changed" \
     "$PYTHON" tests/integration/test_privileges.py
 group "sources: queue files, showq and postqueue -j agree (real Postfix)" \
     "$PYTHON" tests/integration/test_sources.py
+group "select | postsuper acts on exactly the culprit's mail; top (real Postfix)" \
+    "$PYTHON" tests/integration/test_select.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
 echo "$PASS passed, $FAIL failed"

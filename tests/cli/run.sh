@@ -106,3 +106,58 @@ if [ -c /dev/full ] && [ -w /dev/full ]; then
 else
 	ok "cli: a full disk on stdout exits 1 # SKIP no /dev/full here"
 fi
+
+# pfqmon select and pfqmon top: the same rules for bad input.
+expect_usage_error "select without a filter" "at least one filter" select --queue-dir "$T/spool"
+expect_usage_error "select: a bad --client" "--client" select --client 1.2.3
+expect_usage_error "select: a prefix too long" "--client" select --client 192.0.2.0/33
+expect_usage_error "select: --queue corrupt" "--queue" select --queue corrupt
+expect_usage_error "select: a duration without a unit" "--older-than" select --older-than 5
+expect_usage_error "select: --older-than twice" "--older-than" select --older-than 1h --older-than 2h
+expect_usage_error "select: an empty --sasl-user" "--sasl-user" select --sasl-user ''
+expect_usage_error "select: an address for --sender-domain" "--sender-domain" \
+    select --sender-domain a@example.com
+expect_usage_error "select: --sasl-user from showq" "need the queue files" \
+    select --sasl-user victim --source showq --queue-dir "$T/spool"
+expect_usage_error "select: --client from postqueue" "need the queue files" \
+    select --client 192.0.2.1 --source postqueue -c "$T/etc"
+expect_usage_error "select: an unknown option" "'--frobnicate'" select --frobnicate
+expect_usage_error "select: a stray argument" "'victim'" select --sender a@b victim
+expect_usage_error "select: an agent-only option" "'--push'" select --sender a@b --push http://x
+expect_usage_error "top: a bad --format" "--format" top --format xml
+expect_usage_error "top: a bad --rows" "--rows" top --rows many
+"$PFQMON" select --help >"$T/out" 2>&1
+check "cli: select --help exits 0 and shows its usage" grep -q '^usage: pfqmon select' "$T/out"
+"$PFQMON" top --help >"$T/out" 2>&1
+check "cli: top --help exits 0 and shows its usage" grep -q '^usage: pfqmon top' "$T/out"
+
+# The spool now holds one file that is not a queue file: select says so
+# on stderr, and its output is still only queue IDs.
+"$PFQMON" select --queue-dir "$T/spool" --queue deferred --queue hold \
+    --queue incoming >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 7 ] && ! grep -qv '^[0-9A-F]*$' "$T/out" &&
+    grep -q '1 of the queue files could not be read' "$T/err"; then
+	ok "cli: select warns about a file it could not read and lists the rest"
+else
+	not_ok "cli: select with an unreadable file (exit $rc: $(head -c 200 "$T/err"))"
+fi
+"$PFQMON" select --queue-dir "$T/nonexistent" --sender a@b >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'cannot open queue directory' "$T/err" && [ ! -s "$T/out" ]; then
+	ok "cli: select on a missing queue directory exits 1 with nothing on stdout"
+else
+	not_ok "cli: select on a missing queue directory (exit $rc)"
+fi
+"$PFQMON" select --queue-dir "$T/spool" --queue deferred >/dev/full 2>"$T/err"
+rc=$?
+check "cli: select to a full disk exits 1" test "$rc" -eq 1
+
+# top: the table's totals and the JSON document.
+"$PFQMON" top --queue-dir "$T/spool" --now 1795835000 >"$T/out" 2>"$T/err"
+check "cli: top's table counts the 9 messages of the sample" \
+    grep -q '^9 messages, 16 recipients' "$T/out"
+"$PFQMON" top --queue-dir "$T/spool" --now 1795835000 --format json --rows 2 >"$T/top.json" 2>"$T/err"
+check "cli: top --format json is one valid JSON document" "$JSONCHECK" "$T/top.json"
+n=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["senders"]["rows"]), d["senders"]["other"]["length"], d["total"]["length"])' "$T/top.json")
+check "cli: top --rows 2 keeps two senders and folds the other 7 messages" test "$n" = "2 5 9"

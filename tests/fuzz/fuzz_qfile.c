@@ -5,7 +5,8 @@
  * The input is one queue file. It is parsed both as a cleanup(8) queue
  * file and as a postdrop(1) maildrop file, walked record by record, and
  * when it parses, aggregated and reported; every report line must pass
- * the strict line-protocol reader. Any crash, sanitizer report, hang or
+ * the strict line-protocol reader; the message is also matched against
+ * a filter of every kind (pfqmon select). Any crash, sanitizer report, hang or
  * invalid line is a finding.
  */
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "agg.h"
 #include "buf.h"
+#include "filter.h"
 #include "lpparse.h"
 #include "qfile.h"
 #include "report.h"
@@ -84,6 +86,38 @@ check_report(const struct qf_msg *msg, enum pfq_queue q)
 	agg_free(a);
 }
 
+/* One filter per value below, and one with all of them. */
+static const struct { enum filter_kind k; const char *v; } values[] = {
+	{FILTER_SENDER, "a@example.com"}, {FILTER_SENDER, "<>"},
+	{FILTER_SENDER_DOMAIN, ".example.com"},
+	{FILTER_RCPT_DOMAIN, "example.com"}, {FILTER_SASL, "victim"},
+	{FILTER_CLIENT, "192.0.2.0/24"}, {FILTER_CLIENT, "2001:db8::/32"},
+	{FILTER_QUEUE, "deferred"}, {FILTER_QUEUE, "maildrop"},
+	{FILTER_OLDER, "1m"},
+};
+#define NVALUES	(sizeof(values) / sizeof(values[0]))
+
+/* check_filters - match the message against every filter: no crash */
+static void
+check_filters(const struct qf_msg *msg, enum pfq_queue q)
+{
+	static struct filter f[NVALUES + 1];
+	static int made;
+	volatile int sink = 0;
+	char	err[256];
+	size_t	i;
+
+	for (i = 0; !made && i < NVALUES; i++)
+		if (filter_add(&f[i], values[i].k, values[i].v, err, sizeof(err)) < 0
+		    || filter_add(&f[NVALUES], values[i].k, values[i].v, err,
+		    sizeof(err)) < 0)
+			abort();
+	made = 1;
+	for (i = 0; i <= NVALUES; i++)
+		sink += filter_match(&f[i], q, msg, 1795832400);
+	(void)sink;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -100,12 +134,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.mtime = 1795831929;
 
 	in.kind = QF_KIND_QUEUE;
-	if (qf_parse(P, &in, &msg) == QF_OK)
+	if (qf_parse(P, &in, &msg) == QF_OK) {
+		check_filters(&msg, Q_DEFERRED);
 		check_report(&msg, Q_DEFERRED);
+	}
 	(void)qf_walk(P, &in, ignore, NULL);
 
 	in.kind = QF_KIND_MAILDROP;
-	if (qf_parse(P, &in, &msg) == QF_OK)
+	if (qf_parse(P, &in, &msg) == QF_OK) {
+		check_filters(&msg, Q_MAILDROP);
 		check_report(&msg, Q_MAILDROP);
+	}
 	return 0;
 }

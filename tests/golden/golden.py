@@ -14,6 +14,11 @@
   golden.py postqueue LPCHECK OUTPUT NOW NAME
       compare per-queue and per-sender counts with postqueue -j, for a
       spool without the two files the listing does not know about.
+
+  golden.py select PFQMON SPOOL NOW NAME
+      run pfqmon select with a set of filters on the restored sample
+      spool and compare the queue IDs with those the postcat dumps give
+      by the same rules (tests/lib/selectoracle.py).
 """
 
 import json
@@ -24,6 +29,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
+import selectoracle  # noqa: E402
 
 FIX = "tests/fixtures/postfix-3.7"
 DUMPS = [FIX + "/postcat-all.txt", FIX + "/postcat-maildrop.txt"]
@@ -150,7 +156,54 @@ def postqueue(args):
         detail)
 
 
+# Each case: arguments for pfqmon select. The sample has 9 messages: 6
+# deferred, 1 on hold, 2 in maildrop; SMTP ones from 127.0.0.1.
+SELECT_CASES = [
+    ["--sender", "root@test.example"],
+    ["--sender", "root@TEST.Example"],           # the domain ignores case
+    ["--sender", "ROOT@test.example"],           # the local part does not
+    ["--sender", "<>"],
+    ["--sender", "root@test.example", "--queue", "maildrop"],
+    ["--sender", "root@test.example", "--sender", "ext@remote.example"],
+    ["--sender-domain", "remote.example"],
+    ["--sender-domain", ".example"],
+    ["--sender-domain", "example"],
+    ["--recipient-domain", "DEST.example"],
+    ["--recipient-domain", "dest.example", "--queue", "maildrop", "--queue", "hold"],
+    ["--client", "127.0.0.1"],
+    ["--client", "127.0.0.0/8", "--queue", "hold"],
+    ["--client", "10.0.0.0/8"],
+    ["--client", "::ffff:127.0.0.1"],
+    ["--queue", "maildrop"],
+    ["--queue", "deferred", "--older-than", "3060s"],
+    ["--older-than", "51m"],
+    ["--sasl-user", "nobody"],
+]
+
+
+def select(args):
+    pfqmon, spool, now, name = args
+    msgs = []
+    for m in sample_messages():
+        m["id"] = os.path.basename(m["name"]).replace("maildrop-", "")
+        msgs.append(m)
+    for case in SELECT_CASES:
+        want = selectoracle.select(msgs, case, int(now))
+        cmd = [pfqmon, "select", "--queue-dir", spool, "--now", now] + case
+        res = subprocess.run(cmd, capture_output=True)
+        got = res.stdout.decode().split()
+        count = subprocess.run(cmd + ["--count"], capture_output=True)
+        tap(res.returncode == 0 and sorted(got) == sorted(want)
+            and len(got) == len(set(got)) and not res.stderr
+            and count.stdout.decode().strip() == str(len(want)),
+            "%s: select %s picks exactly the oracle's %d messages"
+            % (name, " ".join(case), len(want)),
+            ["want %s" % sorted(want), "got  %s" % got,
+             "--count %r" % count.stdout.decode().strip(),
+             res.stderr.decode(errors="replace")[:300]])
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     {"records": lambda a: records(*a), "metrics": metrics,
-     "postqueue": postqueue}[cmd](args)
+     "postqueue": postqueue, "select": select}[cmd](args)

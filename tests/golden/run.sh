@@ -105,7 +105,14 @@ rm -rf "$T/pq/maildrop"
 run_pfqmon golden-postqueue "$PFQMON" "$T/pq"
 $GOLDEN postqueue "$LPCHECK" "$T/golden-postqueue.lp" "$NOW" golden-postqueue
 
-# 10. The files were only read: nothing in the spool changed.
+# 10. pfqmon select: exactly the messages the postcat oracle picks by the
+# same rules, plain and sanitized; a file seen twice is listed once.
+$GOLDEN select "$PFQMON" "$T/spool" "$NOW" golden-select
+$GOLDEN select "$PFQMON_SAN" "$T/spool" "$NOW" golden-select-san
+n=$("$PFQMON" select --queue-dir "$T/linked" --sender x@remote.example --queue active --queue hold)
+check "golden-linked: select lists a file seen in two queues once" test "$n" = 77654A763D1
+
+# 11. The files were only read: nothing in the spool changed.
 (cd "$T/spool" && find . -printf '%p %m %s %T@\n' | sort) >"$T/after"
 restore_spool "$T/fresh"
 (cd "$T/fresh" && find . -printf '%p %m %s\n' | sort) >"$T/fresh.list"

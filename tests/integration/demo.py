@@ -4,8 +4,10 @@
 Starts a throw-away Postfix (its own directories and loopback port, never
 the machine's own mail system), plays a short burst from a compromised
 SASL account and a compromised relay host among ordinary users, runs
-pfqmon, prints its line protocol and a short summary for a person, and
-removes everything it started. Needs root.
+pfqmon, prints its line protocol and a short summary for a person, shows
+pfqmon top, puts exactly the compromised account's mail on hold with
+pfqmon select | postsuper -h -, and removes everything it started. Needs
+root.
 """
 
 import os
@@ -72,9 +74,33 @@ def summary(got):
           "is sending spam." % (user, n, total["length"], share))
     print("Act on exactly that mail: change the account's password and close its "
           "sessions,\nremove the host from mynetworks, then hold or delete only "
-          "their messages. (pfqmon\nwill print those queue IDs for postsuper; "
-          "until then select them by sasl_username\nwith postcat -q, not by "
-          "grepping mailq, which also matches mail *to* the user.)")
+          "their messages.")
+
+
+def show(argv, stdin=None):
+    """Run a command as the admin would type it, and show its output."""
+    print("\n$ " + " ".join(argv).replace(PFQMON, "pfqmon"))
+    res = subprocess.run(argv, input=stdin, capture_output=True, check=True)
+    sys.stdout.write(res.stdout.decode("utf-8") + res.stderr.decode("utf-8"))
+    return res.stdout
+
+
+def act(p):
+    """The same, for a person at a terminal, and the action itself."""
+    q = ["--queue-dir", p.spool]
+    show([PFQMON, "top"] + q + ["--rows", "3"])
+    show([PFQMON, "select"] + q + ["--sasl-user", "victim", "--count"])
+    ids = subprocess.run([PFQMON, "select"] + q + ["--sasl-user", "victim"],
+                         capture_output=True, check=True).stdout
+    print("\n$ pfqmon select --sasl-user victim | postsuper -h -")
+    res = subprocess.run([harness.SBIN + "/postsuper", "-c", p.conf, "-h", "-"],
+                         input=ids, capture_output=True, check=True)
+    # postsuper logs each message to stderr too; show its summary line.
+    print(res.stderr.decode("utf-8").strip().splitlines()[-1])
+    print("\nOnly the account's mail is on hold; nothing to or from anyone else "
+          "moved.\nRelease it (postsuper -H -) or delete it (postsuper -d -) "
+          "the same way.")
+    show([PFQMON, "top"] + q + ["--rows", "2"])
 
 
 def main():
@@ -94,6 +120,7 @@ def main():
                              capture_output=True, check=True)
         sys.stdout.write(res.stdout.decode("utf-8"))
         summary(pm.decode(res.stdout, LPCHECK))
+        act(p)
     finally:
         p.close()
         print("\nThe demo instance is stopped and its directories are removed.")

@@ -52,6 +52,26 @@ def run(cmd, check=True, **kw):
     return subprocess.run(cmd, capture_output=True, check=check, **kw)
 
 
+def default_config_for(conf):
+    """A throw-away directory to stand in for /etc/postfix: its main.cf
+    lists conf in alternate_config_directories, which postqueue -c
+    needs (from root too: it reads the default main.cf first)."""
+    etc = tempfile.mkdtemp(prefix="pfqmon-etc.")
+    os.chmod(etc, 0o755)
+    with open(os.path.join(etc, "main.cf"), "w") as f:
+        f.write("alternate_config_directories = %s\n" % conf)
+    return etc
+
+
+def in_namespace(etc, argv, **kw):
+    """argv in a private mount namespace where /etc/postfix is etc; the
+    machine's own /etc/postfix is never touched."""
+    script = 'mount --bind "$0" /etc/postfix && exec "$@"'
+    return subprocess.run(["unshare", "-m", "--propagation", "private",
+                           "sh", "-c", script, etc] + argv,
+                          capture_output=True, timeout=300, **kw)
+
+
 class Tarpit:
     """Accepts SMTP connections and never answers: mail routed here stays
     in the active queue. Stops by itself after max_seconds."""

@@ -26,7 +26,6 @@ says so. The machine's own /etc/postfix is never touched.
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,14 +40,6 @@ LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 COMPARED = ("postfix_queue", "postfix_queue_total", "postfix_queue_sender")
 
 
-def in_namespace(etc, argv):
-    """argv in a private mount namespace where /etc/postfix is etc."""
-    script = 'mount --bind "$0" /etc/postfix && exec "$@"'
-    return subprocess.run(["unshare", "-m", "--propagation", "private",
-                           "sh", "-c", script, etc] + argv,
-                          capture_output=True, timeout=300)
-
-
 def snapshot(p):
     return sorted((m["queue_name"], m["queue_id"]) for m in p.postqueue_j())
 
@@ -58,7 +49,7 @@ def main():
         tap(False, "source tests need root")
         return 1
     p = harness.Postfix()
-    etc = tempfile.mkdtemp(prefix="pfqmon-etc.")
+    etc = harness.default_config_for(p.conf)
     try:
         p.setup()
         p.start()
@@ -67,20 +58,17 @@ def main():
                           if m["queue_name"] == "deferred")
         p.postsuper("-h", deferred[:5])
         p.wait_settled()
-        os.chmod(etc, 0o755)
-        with open(os.path.join(etc, "main.cf"), "w") as f:
-            f.write("alternate_config_directories = %s\n" % p.conf)
         common = ["-c", p.conf, "--top", "0"]
         nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
         postdrop = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=postdrop"]
         for attempt in range(3):
             now = str(int(time.time()))
             before = snapshot(p)
-            spool = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "spool"])
-            pq = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "postqueue"])
-            sq = in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "showq"])
-            auto = in_namespace(etc, nobody + [PFQMON] + common + ["--now", now])
-            drop = in_namespace(etc, postdrop + [PFQMON] + common + ["--now", now])
+            spool = harness.in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "spool"])
+            pq = harness.in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "postqueue"])
+            sq = harness.in_namespace(etc, [PFQMON] + common + ["--now", now, "--source", "showq"])
+            auto = harness.in_namespace(etc, nobody + [PFQMON] + common + ["--now", now])
+            drop = harness.in_namespace(etc, postdrop + [PFQMON] + common + ["--now", now])
             if snapshot(p) == before:
                 break
         tap(len(before) == sent, "the running queue holds all %d messages (%d listed)"

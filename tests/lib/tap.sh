@@ -26,6 +26,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 PFQMON=${PFQMON:-agent/pfqmon}
 PFQMON_SAN=${PFQMON_SAN:-build/tests/pfqmon-san}
 LPCHECK=${LPCHECK:-build/tests/lpcheck}
+JSONCHECK=${JSONCHECK:-build/tests/jsoncheck}
 MKQF=${MKQF:-build/tests/mkqf}
 QFDUMP=${QFDUMP:-build/tests/qfdump}
 FIXTURES=tests/fixtures/postfix-3.7

@@ -64,7 +64,9 @@ START_TEST(durations)
 	ck_assert_uint_eq(ms, 3600000);
 	ck_assert_int_eq(settings_parse_duration("10", &ms), -1);
 	ck_assert_int_eq(settings_parse_duration("-1s", &ms), -1);
-	ck_assert_int_eq(settings_parse_duration("1d", &ms), -1);
+	ck_assert_int_eq(settings_parse_duration("3d", &ms), 0);
+	ck_assert_uint_eq(ms, 3 * 86400000ULL);
+	ck_assert_int_eq(settings_parse_duration("1w", &ms), -1);
 	ck_assert_int_eq(settings_parse_duration(" 1s", &ms), -1);
 	ck_assert_int_eq(settings_parse_duration("99999999999s", &ms), -1);
 }

@@ -22,6 +22,7 @@ Suite	*agg_suite(void);
 Suite	*lp_suite(void);
 Suite	*util_suite(void);
 Suite	*agentparts_suite(void);
+Suite	*select_suite(void);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {
