@@ -40,7 +40,7 @@ static const struct setting_def defs[] = {
 	    "with --interval or --execd, read every file on every scan"},
 	{"verbose", 'v', SET_FLAG, OFF(verbose), 0, 1, 0, NULL,
 	    "explain every file that is not counted, on stderr"},
-	{"interval", 0, SET_DURATION, OFF(interval_ms), MS(1), MS(86400), 0,
+	{"interval", 0, SET_DURATION, OFF(interval_ms), 100, MS(86400), 0,
 	    "DURATION", "scan every DURATION (10s, 1m), aligned to it, until stopped"},
 	{"execd", 0, SET_FLAG, OFF(execd), 0, 1, 0, NULL,
 	    "Telegraf inputs.execd mode: one scan per line read on stdin"},

@@ -84,8 +84,10 @@ START_TEST(values_are_checked)
 	ck_assert_int_eq(settings_set(&s, settings_find("top"), "5x", err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "0 to 1000000"));
-	ck_assert_int_eq(settings_set(&s, settings_find("interval"), "500ms",
-	    err, sizeof(err)), -1);		/* below the 1 s minimum */
+	ck_assert_int_eq(settings_set(&s, settings_find("interval"), "50ms",
+	    err, sizeof(err)), -1);		/* below the 100 ms minimum */
+	ck_assert_int_eq(settings_set(&s, settings_find("interval"), "100ms",
+	    err, sizeof(err)), 0);
 	ck_assert_int_eq(settings_set(&s, settings_find("queue_dir"), "", err,
 	    sizeof(err)), -1);
 	ck_assert_int_eq(settings_set(&s, settings_find("tag"), "host", err,
