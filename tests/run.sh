@@ -100,6 +100,8 @@ group "sources: queue files, showq and postqueue -j agree (real Postfix)" \
     "$PYTHON" tests/integration/test_sources.py
 group "select | postsuper acts on exactly the culprit's mail; top (real Postfix)" \
     "$PYTHON" tests/integration/test_select.py
+group "long run: 1,000 interval scans over a changing queue, RSS flat" \
+    "$PYTHON" tests/integration/test_longrun.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
 echo "$PASS passed, $FAIL failed"

@@ -3,16 +3,23 @@
 
 An injector thread sends mail that flows incoming -> active -> deferred,
 or is delivered at once (discard) and removed, or is held in active by a
-tarpit; meanwhile pfqmon scans the live spool again and again (every
-fourth scan with the ASan+UBSan build). Every scan must exit 0 with valid
-line protocol whose counters add up, and no scan may report more
-messages than had been submitted when it finished. Files that disappear
-mid-scan are counted as vanished (tests/hostile proves that path
+tarpit; an admin thread meanwhile holds, releases, requeues and deletes
+messages with postsuper. pfqmon scans the live spool again and again
+(every fourth scan with the ASan+UBSan build, every third one as pfqmon
+select over all queues). Every scan must exit 0 with valid line protocol
+whose counters add up, and no scan may report more messages than had
+been submitted (plus requeued: a requeued message briefly has two files)
+when it finished. Every select must list each message at most once, as a
+valid queue ID: a file renamed from queue to queue mid-scan is one
+message (pfqmon deduplicates by inode). Files that disappear mid-scan
+are counted as vanished (tests/hostile proves that path
 deterministically with strace fault injection; here the numbers seen are
 reported). Once the queue settles, a last scan must equal postqueue -j.
 """
 
 import os
+import random
+import re
 import subprocess
 import sys
 import threading
@@ -27,7 +34,9 @@ import pfqmetrics as pm  # noqa: E402
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
 LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
-MESSAGES = 1500
+MESSAGES = 2500
+ALL_QUEUES = ["--queue", "maildrop", "--queue", "incoming", "--queue", "active",
+              "--queue", "deferred", "--queue", "hold"]
 
 class Flow:
     """Submits MESSAGES messages; counts each before its DATA starts, so
@@ -66,6 +75,40 @@ class Flow:
             return self.submitted
 
 
+class Admin:
+    """postsuper -h, -H, -r and -d on a few queued messages at a time,
+    until stopped; counts what it asked for."""
+
+    def __init__(self, postfix):
+        self.p = postfix
+        self.rng = random.Random(3)
+        self.done = {"-h": 0, "-H": 0, "-r": 0, "-d": 0}
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.error = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        try:
+            while not self.stop.wait(0.25):
+                q = self.p.postqueue_j()
+                deferred = [m["queue_id"] for m in q if m["queue_name"] == "deferred"]
+                held = [m["queue_id"] for m in q if m["queue_name"] == "hold"]
+                self.rng.shuffle(deferred)
+                for flag, ids in (("-h", deferred[:3]), ("-H", held[:1]),
+                                  ("-r", deferred[3:5]), ("-d", deferred[5:6] + held[1:2])):
+                    if ids:
+                        with self.lock:         # count before it can show
+                            self.done[flag] += len(ids)
+                        self.p.postsuper(flag, ids)
+        except Exception as e:  # reported by the test
+            self.error = e
+
+    def requeued(self):
+        with self.lock:
+            return self.done["-r"]
+
+
 def main():
     if os.geteuid() != 0:
         tap(False, "live Postfix test needs root")
@@ -75,14 +118,29 @@ def main():
         p.setup()
         p.start()
         flow = Flow(p.smtp_port)
+        admin = Admin(p)
         flow.thread.start()
+        admin.thread.start()
         scans, bad_exit, bad_out, bad_sum, over = 0, [], [], [], []
+        selects, bad_select = 0, []
         vanished = duplicates = skipped = max_total = 0
         while flow.thread.is_alive() or scans < 10:
             binary = PFQMON_SAN if scans % 4 == 0 else PFQMON
+            if (scans + selects) % 3 == 2:
+                res = subprocess.run([binary, "select", "--queue-dir", p.spool]
+                                     + ALL_QUEUES, capture_output=True, timeout=60)
+                bound = flow.bound() + admin.requeued()
+                selects += 1
+                ids = res.stdout.split()
+                if (res.returncode != 0 or len(ids) != len(set(ids)) or len(ids) > bound
+                        or any(not re.fullmatch(rb"[0-9A-F]{6,}", i) for i in ids)):
+                    bad_select.append("exit %d, %d IDs, %d distinct, bound %d: %s"
+                                      % (res.returncode, len(ids), len(set(ids)), bound,
+                                         res.stderr[:200]))
+                continue
             res = subprocess.run([binary, "--queue-dir", p.spool, "--top", "5"],
                                  capture_output=True, timeout=60)
-            bound = flow.bound()
+            bound = flow.bound() + admin.requeued()
             scans += 1
             if res.returncode != 0:
                 bad_exit.append((binary, res.returncode, res.stderr[:300]))
@@ -105,9 +163,17 @@ def main():
             duplicates += s["duplicates"]
             skipped += s["skipped"]
         flow.thread.join()
+        admin.stop.set()
+        admin.thread.join()
         tap(flow.error is None and flow.submitted == MESSAGES,
             "live: %d messages flowed through a running Postfix" % flow.submitted,
             [flow.error])
+        tap(admin.error is None and all(admin.done.values()),
+            "live: meanwhile postsuper held %(-h)d, released %(-H)d, requeued %(-r)d "
+            "and deleted %(-d)d messages" % admin.done, [admin.error])
+        tap(selects > 0 and not bad_select,
+            "live: %d selects during the flow, each listing every message at most "
+            "once, as a valid queue ID" % selects, bad_select[:5])
         tap(not bad_exit and not bad_out,
             "live: %d scans during the flow, every one exits 0 with valid output" % scans,
             bad_exit + bad_out)
