@@ -65,15 +65,21 @@ unit_valgrind() {
 	rm -f "$log"
 }
 
-# fuzz_replay: every corpus and crash input through the sanitized targets
+# fuzz_replay: every corpus, seed and crash input through the sanitized
+# targets
 fuzz_replay() {
-	local t dirs
+	local t dirs seeds
+	seeds=$(mktemp -d) || return 1
 	for t in fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq; do
 		dirs="tests/fuzz/corpus/$t"
 		[ -d "tests/fuzz/crashes/$t" ] && dirs="$dirs tests/fuzz/crashes/$t"
+		if [ "$(tests/fuzz/seeds.sh "$t" "$seeds/$t")" -gt 0 ]; then
+			dirs="$dirs $seeds/$t"
+		fi
 		# shellcheck disable=SC2086
-		build/tests/$t-replay $dirs || return 1
+		build/tests/$t-replay $dirs || { rm -rf "$seeds"; return 1; }
 	done
+	rm -rf "$seeds"
 }
 
 group "unit tests" build/tests/unit
