@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # seeds.sh TARGET DIR - copy the real inputs a fuzz target starts from
 # into DIR: Postfix 3.7's own queue files for the queue-file parser, its
-# postqueue -j output for the JSON reader, the shipped configuration for
+# postqueue -j output for the JSON reader, a stream its showq service sent
+# (tests/tools/capture-showq.py) for the showq reader, the shipped
+# configuration for
 # the configuration reader. make fuzz adds them to the corpus; make check
 # replays them with it. Prints how many were copied.
 set -eu
@@ -17,6 +19,9 @@ fuzz_qfile)
 	;;
 fuzz_pqjson)
 	cp "$fix/postqueue-j.txt" "$dir/"
+	;;
+fuzz_showq)
+	cp "$fix/showq-stream.bin" "$dir/"
 	;;
 fuzz_config)
 	cp docs/packaging/pfqmon.json "$dir/"
