@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,12 +193,18 @@ parse(int argc, char **argv, const struct command *cmd, void *ctx,
 	free(opts);
 }
 
-/* settings_for - the effective settings: file, then command line */
+/*
+ * settings_for - the effective settings: file, then command line. Also
+ * lets SIGPIPE end the command quietly, as it ends cat or grep: the
+ * agent ignores it for its HTTP push, but "pfqmon select ... | head"
+ * closing the pipe early is no error worth a message.
+ */
 static void
 settings_for(struct cmdline *cl, struct settings *cfg)
 {
 	char	err[1024];
 
+	signal(SIGPIPE, SIG_DFL);
 	if (config_settings(cfg, &cl->cli, cl->config_file, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	settings_free(&cl->cli);

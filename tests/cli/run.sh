@@ -161,3 +161,12 @@ check "cli: top's table counts the 9 messages of the sample" \
 check "cli: top --format json is one valid JSON document" "$JSONCHECK" "$T/top.json"
 n=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["senders"]["rows"]), d["senders"]["other"]["length"], d["total"]["length"])' "$T/top.json")
 check "cli: top --rows 2 keeps two senders and folds the other 7 messages" test "$n" = "2 5 9"
+
+# A reader that stops early (head) ends select quietly, as it ends grep.
+"$PFQMON" select --queue-dir "$T/spool" --queue deferred 2>"$T/err" | head -1 >"$T/out"
+n=$(wc -l <"$T/out")
+if [ "$n" -eq 1 ] && ! grep -qiE 'write|pipe' "$T/err"; then
+	ok "cli: select | head -1 gives one ID and no write error"
+else
+	not_ok "cli: select | head -1 ($n lines: $(head -c 200 "$T/err"))"
+fi
