@@ -337,6 +337,7 @@ cmd_select(int argc, char **argv)
 		    "files (source spool): the %s source cannot see them; run "
 		    "as root or as the mail owner", source_name(src.kind));
 	S.now = cfg.now ? (int64_t)cfg.now : (int64_t)time(NULL);
+	src.queues = filter_queues(&S.f);	/* the others cannot match */
 	memset(&to, 0, sizeof(to));
 	to.visit = selected;
 	to.ctx = &S;

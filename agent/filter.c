@@ -59,6 +59,13 @@ filter_needs_identity(const struct filter *f)
 	return f->nkeys[FILTER_SASL] > 0 || f->nnets > 0;
 }
 
+/* filter_queues - the queues a match can be in */
+unsigned
+filter_queues(const struct filter *f)
+{
+	return f->queues ? f->queues : FILTER_DEFAULT_QUEUES;
+}
+
 /* ip_parse - an IPv4 or IPv6 address as 16 bytes; -1 if it is not one */
 static int
 ip_parse(const char *p, size_t len, unsigned char out[16], int *v4)
@@ -309,7 +316,7 @@ filter_match(const struct filter *f, enum pfq_queue q, const struct qf_msg *m,
 	char	key[QF_VALUE_MAX];
 	size_t	n;
 
-	if (!((f->queues ? f->queues : FILTER_DEFAULT_QUEUES) & (1u << q)))
+	if (!(filter_queues(f) & (1u << q)))
 		return 0;
 	if (f->have_older && !older_match(f, m->arrival, now))
 		return 0;

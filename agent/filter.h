@@ -45,7 +45,9 @@
  *	older than	arrived more than the duration before now.
  *
  *	filter_needs_identity() says whether a filter needs what only the
- *	queue files say (SASL user, client).
+ *	queue files say (SASL user, client); filter_queues() which queues
+ *	can hold a match (a bit per enum pfq_queue), so that the others
+ *	need not be read at all.
  *
  * SECURITY
  *	Matching reads only the message's bounded values. Values given by
@@ -102,6 +104,7 @@ int	filter_add(struct filter *, enum filter_kind, const char *, char *,
 	    size_t);
 int	filter_empty(const struct filter *);
 int	filter_needs_identity(const struct filter *);
+unsigned filter_queues(const struct filter *);
 int	filter_match(const struct filter *, enum pfq_queue, const struct qf_msg *,
 	    int64_t);
 void	filter_free(struct filter *);

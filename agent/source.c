@@ -142,6 +142,7 @@ source_read(const struct source *S, struct cache *cache,
 	so.threads = S->threads;
 	so.cache = cache;
 	so.queue_fd = S->queue_fd;
+	so.queues = S->queues;
 	return spool_scan(S->queue_dir, &so, to, st, err, errlen);
 }
 

@@ -59,6 +59,7 @@ struct source {
 	enum source_kind kind;
 	char   *config_dir;		/* owned; NULL: the default instance */
 	unsigned threads;		/* scanning threads for the files */
+	unsigned queues;		/* files: bit per queue to walk; 0: all */
 };
 
 char   *source_queue_dir(const struct settings *, char *, size_t);

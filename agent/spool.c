@@ -736,6 +736,8 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = names[order[i]];
 
+		if (opts->queues && !(opts->queues & (1u << order[i])))
+			continue;
 		fd = openat(root, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)

@@ -35,6 +35,9 @@
  *	Everything else is read as above and the cache remembers it. After a
  *	complete scan the cache forgets the files the scan did not find.
  *
+ *	opts->queues limits the walk to some queues (select reads only those
+ *	a match can be in); a queue left out is not opened at all.
+ *
  *	With a visitor in the sink instead of an aggregate (pfqmon select),
  *	every parsed message is handed to it with its queue ID, the file
  *	name, once per scan even when a file is seen twice; the cache is
@@ -101,6 +104,7 @@ struct spool_opts {
 	struct cache *cache;	/* NULL: read every file */
 	int	queue_fd;	/* the queue directory, opened before privileges
 				 * were dropped (-1: open the path) */
+	unsigned queues;	/* a bit per enum pfq_queue to walk; 0: all */
 };
 
 int	spool_scan(const char *, const struct spool_opts *, const struct scan_sink *,
