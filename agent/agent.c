@@ -124,24 +124,6 @@ wait_for(struct agent *A, int64_t ms, int watch_stdin)
 	    &A->waitmask);
 }
 
-/* write_all - the whole buffer to fd, or -1 */
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t	n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* forget - drop the rescan cache: the next scan reads every file */
 static void
 forget(struct agent *A)
@@ -318,7 +300,7 @@ static void
 emit(struct agent *A, const struct buf *out)
 {
 	if (A->push == NULL) {
-		if (write_all(STDOUT_FILENO, out->data, out->len) < 0)
+		if (buf_write(out, STDOUT_FILENO) < 0)
 			msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s",
 			    strerror(errno));
 		return;

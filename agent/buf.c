@@ -4,9 +4,11 @@
  * Growth is geometric and overflow-checked; an allocation failure is
  * fatal (xalloc), so appends cannot fail.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "msg.h"
@@ -108,4 +110,25 @@ buf_add_i64(struct buf *b, int64_t v)
 	} else {
 		buf_add_u64(b, (uint64_t)v);
 	}
+}
+
+/* buf_write - all of b to fd, or -1 (errno set) */
+int
+buf_write(const struct buf *b, int fd)
+{
+	const char *p = b->data;
+	size_t	len = b->len;
+
+	while (len > 0) {
+		ssize_t	n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

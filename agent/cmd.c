@@ -57,41 +57,11 @@ struct cmdline {
 	const char *config_file;
 };
 
-/* write_all - the whole buffer to stdout, or -1 */
-static int
-write_all(const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t	n = write(STDOUT_FILENO, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* cli_name - "queue_dir" as the command line spells it */
-static void
-cli_name(char *dst, size_t cap, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; key[i] && i + 1 < cap; i++)
-		dst[i] = key[i] == '_' ? '-' : key[i];
-	dst[i] = '\0';
-}
-
 /* help - the command's usage: its own options, then the shared ones */
 static void
 help(const struct command *cmd)
 {
-	const struct setting_def *d;
-	char	name[64], left[96];
+	char	left[96];
 	size_t	i;
 
 	printf("usage: pfqmon %s %s\n\n%s\n\n", cmd->name, cmd->synopsis,
@@ -103,13 +73,8 @@ help(const struct command *cmd)
 	}
 	printf("\nReading the queue (as for the agent):\n");
 	for (i = 0; i < NSHARED; i++) {
-		d = settings_find(shared[i]);
-		cli_name(name, sizeof(name), d->name);
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-		    d->short_opt ? "-" : "", d->short_opt ? d->short_opt : ' ',
-		    d->short_opt ? ", " : " ", name, d->arg ? " " : "",
-		    d->arg ? d->arg : "");
-		printf("  %-28s %s\n", left, d->help);
+		settings_help_left(left, sizeof(left), settings_find(shared[i]));
+		printf("  %-28s %s\n", left, settings_find(shared[i])->help);
 	}
 	printf("  %-28s %s\n", "  --config FILE", "the agent's JSON configuration "
 	    "file (only the options above apply)");
@@ -140,7 +105,7 @@ parse(int argc, char **argv, const struct command *cmd, void *ctx,
 	for (i = 0; i < NSHARED; i++) {
 		const struct setting_def *d = settings_find(shared[i]);
 
-		cli_name(names[i], sizeof(names[i]), d->name);
+		settings_cli_name(names[i], sizeof(names[i]), d->name);
 		opts[k++] = (struct option){names[i], d->type == SET_FLAG ?
 		    no_argument : required_argument, NULL, OPT_SHARED + (int)i};
 		if (d->short_opt) {
@@ -350,7 +315,7 @@ cmd_select(int argc, char **argv)
 
 		buf_add(&S.out, n, (size_t)len);
 	}
-	if (write_all(S.out.data, S.out.len) < 0) {
+	if (buf_write(&S.out, STDOUT_FILENO) < 0) {
 		msg_error("cannot write output: %s", strerror(errno));
 		rc = MSG_EXIT_FAIL;
 	}
@@ -439,7 +404,7 @@ cmd_top(int argc, char **argv)
 	    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	buf_init(&out);
 	top_write(&out, a, &o, &st);
-	if (write_all(out.data, out.len) < 0) {
+	if (buf_write(&out, STDOUT_FILENO) < 0) {
 		msg_error("cannot write output: %s", strerror(errno));
 		rc = MSG_EXIT_FAIL;
 	}

@@ -39,23 +39,12 @@ enum {
 	OPT_SETTING = 256		/* + index into settings_table() */
 };
 
-/* cli_name - "push_db" as the command line spells it, "push-db" */
-static void
-cli_name(char *dst, size_t cap, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; key[i] && i + 1 < cap; i++)
-		dst[i] = key[i] == '_' ? '-' : key[i];
-	dst[i] = '\0';
-}
-
 /* usage - --help, generated from the same table */
 static void
 usage(void)
 {
 	const struct setting_def *t;
-	char	name[64], left[96];
+	char	left[96];
 	size_t	i, n;
 
 	t = settings_table(&n);
@@ -71,11 +60,7 @@ usage(void)
 	for (i = 0; i < n; i++) {
 		if (t[i].file_only)
 			continue;
-		cli_name(name, sizeof(name), t[i].name);
-		snprintf(left, sizeof(left), "%s%c%s--%s%s%s",
-		    t[i].short_opt ? "-" : "", t[i].short_opt ? t[i].short_opt : ' ',
-		    t[i].short_opt ? ", " : " ", name, t[i].arg ? " " : "",
-		    t[i].arg ? t[i].arg : "");
+		settings_help_left(left, sizeof(left), &t[i]);
 		printf("  %-32s %s\n", left, t[i].help);
 	}
 	printf("  %-32s %s\n", "  --config FILE",
@@ -120,7 +105,7 @@ build_options(char *shorts, size_t cap, char ***names)
 	for (i = 0; i < n; i++) {
 		if (t[i].file_only)
 			continue;
-		cli_name(name, sizeof(name), t[i].name);
+		settings_cli_name(name, sizeof(name), t[i].name);
 		(*names)[i] = xstrdup(name);
 		o[k].name = (*names)[i];
 		o[k].has_arg = t[i].type == SET_FLAG ? no_argument : required_argument;
@@ -187,7 +172,7 @@ parse_command_line(int argc, char **argv, struct settings *cli,
 		if (c >= OPT_SETTING) {
 			const struct setting_def *d = &t[c - OPT_SETTING];
 
-			cli_name(name, sizeof(name), d->name);
+			settings_cli_name(name, sizeof(name), d->name);
 			if (settings_set(cli, d, d->type == SET_FLAG ? NULL : optarg,
 			    why, sizeof(why)) < 0)
 				msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value "

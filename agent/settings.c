@@ -470,3 +470,26 @@ settings_finish(struct settings *s, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/* settings_cli_name - "push_db" as the command line spells it, "push-db" */
+void
+settings_cli_name(char *dst, size_t cap, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; key[i] && i + 1 < cap; i++)
+		dst[i] = key[i] == '_' ? '-' : key[i];
+	dst[i] = '\0';
+}
+
+/* settings_help_left - "-c, --config-dir DIR", the --help column */
+void
+settings_help_left(char *dst, size_t cap, const struct setting_def *d)
+{
+	char	name[64];
+
+	settings_cli_name(name, sizeof(name), d->name);
+	snprintf(dst, cap, "%s%c%s--%s%s%s", d->short_opt ? "-" : "",
+	    d->short_opt ? d->short_opt : ' ', d->short_opt ? ", " : " ", name,
+	    d->arg ? " " : "", d->arg ? d->arg : "");
+}

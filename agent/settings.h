@@ -17,6 +17,10 @@
  *	by construction. A few entries are file-only (the secrets themselves,
  *	which should not appear in ps output) and marked so.
  *
+ *	settings_cli_name() spells a key as the command line does
+ *	("push_db" -> "push-db"); settings_help_left() gives the left column
+ *	of an option's --help line ("-c, --config-dir DIR").
+ *
  *	Values are bounded: counts and durations have a minimum and a
  *	maximum, strings a length. settings_finish() rejects impossible
  *	combinations and resolves each secret from exactly one source (the
@@ -96,6 +100,8 @@ struct setting_def {
 
 const struct setting_def *settings_table(size_t *);
 const struct setting_def *settings_find(const char *);
+void	settings_cli_name(char *, size_t, const char *);
+void	settings_help_left(char *, size_t, const struct setting_def *);
 void	settings_init(struct settings *);
 void	settings_free(struct settings *);
 int	settings_set(struct settings *, const struct setting_def *, const char *,
