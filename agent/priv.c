@@ -26,19 +26,25 @@
 
 #include "priv.h"
 
-/* owner_of_queue - the uid that owns the open queue directory's queues */
-static uid_t
+/*
+ * owner_of_queue - the uid that owns the open queue directory's queues,
+ * or -1 when it has none. The top directory is root's; Postfix gives
+ * the queues to mail_owner.
+ */
+static long
 owner_of_queue(int queue_fd)
 {
+	static const char *const queues[] = {
+		"deferred", "active", "incoming", "hold",
+	};
 	struct stat sb;
+	size_t	i;
 
-	/* The top directory may be root's; Postfix gives the queues to mail_owner. */
-	if (fstatat(queue_fd, "deferred", &sb, AT_SYMLINK_NOFOLLOW) == 0
-	    && S_ISDIR(sb.st_mode))
-		return sb.st_uid;
-	if (fstat(queue_fd, &sb) == 0)
-		return sb.st_uid;
-	return 0;
+	for (i = 0; i < sizeof(queues) / sizeof(queues[0]); i++)
+		if (queue_fd >= 0 && fstatat(queue_fd, queues[i], &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+			return (long)sb.st_uid;
+	return -1;
 }
 
 /* priv_drop - see priv.h */
@@ -71,11 +77,23 @@ priv_drop(int queue_fd, const char *user, char *why, size_t whylen,
 			return -1;
 		}
 	} else {
-		uid = owner_of_queue(queue_fd);
-		if (uid == 0) {
-			snprintf(why, whylen, "the queue is owned by root: staying root");
-			return 0;
+		long	owner = owner_of_queue(queue_fd);
+
+		/* Root reads another user's files only when told to. */
+		if (owner < 0) {
+			snprintf(err, errlen, "cannot tell whose queue this is (no "
+			    "deferred, active, incoming or hold directory in it): "
+			    "name the user to read it as with --user");
+			return -1;
 		}
+		if (owner == 0) {
+			snprintf(err, errlen, "the queue directories are owned by root, "
+			    "not by Postfix's mail_owner: pfqmon will not parse them "
+			    "as root unless told so with --user root (or name the "
+			    "user to read them as with --user)");
+			return -1;
+		}
+		uid = (uid_t)owner;
 		if ((pw = getpwuid(uid)) == NULL) {
 			snprintf(err, errlen, "the queue's owner (uid %u) has no "
 			    "password entry; name one with --user", (unsigned)uid);

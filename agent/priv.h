@@ -11,8 +11,10 @@
  *	(Postfix's mail_owner owns the queue directories, so that user can
  *	already read every queue file and needs nothing more): supplementary
  *	groups, group and user are all changed, and it checks that root
- *	cannot be regained. A queue owned by root (a copy, a test spool)
- *	leaves the process root; priv_restrict() still applies.
+ *	cannot be regained. A queue whose queue directories are owned by
+ *	root (a copy, a directory under a world-writable one) or that has
+ *	none is refused unless user names whom to read it as: root parses
+ *	another user's files only when asked to with --user root.
  *
  *	priv_restrict() makes the rest of the process unable to write to
  *	the file system: no new privileges (setuid and setgid programs run

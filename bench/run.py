@@ -35,6 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 import harness  # noqa: E402
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from fixtures import AS_ROOT  # noqa: E402
 
 PFQMON = os.path.join(TOP, "agent", "pfqmon")
 GEN = os.path.join(TOP, "build", "bench", "gen")
@@ -79,8 +81,8 @@ def measure(cmd):
 
 def tools(spool, conf):
     return [
-        ("pfqmon", [PFQMON, "--queue-dir", spool]),
-        ("pfqmon --threads 1", [PFQMON, "--queue-dir", spool, "--threads", "1"]),
+        ("pfqmon", [PFQMON, *AS_ROOT, "--queue-dir", spool]),
+        ("pfqmon --threads 1", [PFQMON, *AS_ROOT, "--queue-dir", spool, "--threads", "1"]),
         ("qshape -s", ["/usr/sbin/qshape", "-s"] + [os.path.join(spool, q) for q in QUEUES]),
         ("postqueue -j", ["/usr/sbin/postqueue", "-c", conf, "-j"]),
         ("stat walk (Telegraf)", [STATWALK, spool]),
@@ -95,7 +97,7 @@ def bench_size(n, rounds):
         pf.setup()
         pf.postconf("queue_directory = " + spool)
         ts = tools(spool, pf.conf)
-        out = subprocess.run([PFQMON, "--queue-dir", spool], capture_output=True).stdout
+        out = subprocess.run([PFQMON, *AS_ROOT, "--queue-dir", spool], capture_output=True).stdout
         total = re.search(rb"^postfix_queue_total length=(\d+)i", out, re.M)
         if not total or int(total.group(1)) != n:
             raise RuntimeError("pfqmon does not count %d messages" % n)
@@ -132,12 +134,12 @@ def keys_and_rss(spool):
     report itself (about 150 bytes a line, built whole before it is
     written) grows with the keys, which measures the output the user asked
     for, not what pfqmon keeps per key. That figure is reported too."""
-    out = subprocess.run([PFQMON, "--queue-dir", spool, "--top", "0"],
+    out = subprocess.run([PFQMON, *AS_ROOT, "--queue-dir", spool, "--top", "0"],
                          capture_output=True).stdout
     keys = sum(1 for l in out.splitlines() if re.match(
         rb"postfix_queue_(sender|sasl|client|sender_domain|recipient_domain),", l))
-    rss = min(measure([PFQMON, "--queue-dir", spool])[1] for _ in range(3))
-    rss_all = min(measure([PFQMON, "--queue-dir", spool, "--top", "0"])[1] for _ in range(3))
+    rss = min(measure([PFQMON, *AS_ROOT, "--queue-dir", spool])[1] for _ in range(3))
+    rss_all = min(measure([PFQMON, *AS_ROOT, "--queue-dir", spool, "--top", "0"])[1] for _ in range(3))
     return keys, rss, rss_all
 
 
@@ -158,8 +160,8 @@ def rescan(n):
     # other number here: the spool may have left the page cache while the
     # larger spools were read.
     for _ in range(2):
-        measure([PFQMON, "--queue-dir", spool])
-    p = subprocess.Popen([PFQMON, "--execd", "--queue-dir", spool],
+        measure([PFQMON, *AS_ROOT, "--queue-dir", spool])
+    p = subprocess.Popen([PFQMON, "--execd", *AS_ROOT, "--queue-dir", spool],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     durations = []
     try:

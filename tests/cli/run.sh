@@ -39,12 +39,12 @@ expect_usage_error "--top with trailing junk" "--top" --top 5x
 expect_usage_error "--top without a value" "--top" --top
 expect_usage_error "--now with letters" "--now" --now yesterday
 expect_usage_error "--queue-dir and -c together" "--queue-dir and -c" \
-    --queue-dir "$T/spool" -c /etc/postfix
-expect_usage_error "empty --queue-dir" "--queue-dir" --queue-dir ""
-expect_usage_error "a stray argument" "'extra'" --queue-dir "$T/spool" extra
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" -c /etc/postfix
+expect_usage_error "empty --queue-dir" "--queue-dir" "${AS_ROOT[@]}" --queue-dir ""
+expect_usage_error "a stray argument" "'extra'" "${AS_ROOT[@]}" --queue-dir "$T/spool" extra
 expect_usage_error "-c with a missing configuration" "main.cf" -c "$T/nonexistent"
 
-"$PFQMON" --queue-dir "$T/nonexistent" >"$T/out" 2>"$T/err"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/nonexistent" >"$T/out" 2>"$T/err"
 rc=$?
 if [ "$rc" -eq 1 ] && grep -q 'cannot open queue directory' "$T/err" && [ ! -s "$T/out" ]; then
 	ok "cli: a missing queue directory exits 1 with nothing on stdout"
@@ -55,17 +55,17 @@ fi
 # -c and MAIL_CONFIG: queue_directory comes from that Postfix configuration.
 mkdir -p "$T/etc"
 printf 'queue_directory = %s/spool\n' "$T" >"$T/etc/main.cf"
-"$PFQMON" --queue-dir "$T/spool" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/direct"
-"$PFQMON" -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/direct"
+"$PFQMON" "${AS_ROOT[@]}" -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
 check "cli: -c CONFIG_DIR reads queue_directory from that main.cf" cmp -s "$T/direct" "$T/via-c"
-MAIL_CONFIG="$T/etc" "$PFQMON" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-env"
+MAIL_CONFIG="$T/etc" "$PFQMON" "${AS_ROOT[@]}" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-env"
 check "cli: without options, the default instance (MAIL_CONFIG) is used" cmp -s "$T/direct" "$T/via-env"
 grep -q '^postfix_queue_total length=9i' "$T/direct"
 check "cli: the configured spool was really read" test $? -eq 0
 
 # --schema lists exactly the measurements and fields a report has.
 "$PFQMON" --schema >"$T/schema"
-"$PFQMON" --queue-dir "$T/spool" --top 0 >"$T/report"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 >"$T/report"
 a=$(awk '$1 == "measurement" { print $2 }' "$T/schema" | grep -vx postfix_queue_sasl | sort)
 b=$(sed 's/[ ,].*//' "$T/report" | sort -u)
 # (the sample spool has no SASL logins, so no postfix_queue_sasl line)
@@ -75,12 +75,12 @@ b=$(grep -m1 '^postfix_queue_sender,' "$T/report" | sed 's/^[^ ]* //; s/=[0-9-]*
 check "cli: --schema lists the fields a report line has" test "$a" = "$b"
 
 # --top: each breakdown has at most N rows plus one "(other)" row.
-"$PFQMON" --queue-dir "$T/spool" --top 1 >"$T/top1"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 1 >"$T/top1"
 n=$(grep -c '^postfix_queue_sender,' "$T/top1")
 check "cli: --top 1 gives one sender row and (other)" test "$n" -eq 2
 grep -q '^postfix_queue_sender,sender=(other) ' "$T/top1"
 check "cli: the (other) row is there" test $? -eq 0
-"$PFQMON" --queue-dir "$T/spool" >"$T/default"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" >"$T/default"
 n=$(grep -c '^postfix_queue_sender,' "$T/default")
 check "cli: the default --top (20) keeps all 7 senders of the sample" test "$n" -eq 7
 
@@ -88,18 +88,18 @@ check "cli: the default --top (20) keeps all 7 senders of the sample" test "$n" 
 mkdir -p "$T/spool/incoming"
 printf 'not a queue file' >"$T/spool/incoming/ABCDEF12345"
 chmod 0700 "$T/spool/incoming/ABCDEF12345"
-"$PFQMON" --queue-dir "$T/spool" -v >"$T/out" 2>"$T/err"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" -v >"$T/out" 2>"$T/err"
 rc=$?
 grep -q 'incoming/ABCDEF12345: not a valid queue file' "$T/err"
 check "cli: -v names the unparseable file and why" test $? -eq 0 -a "$rc" -eq 0
 check "cli: -v keeps stdout valid line protocol" "$LPCHECK" <"$T/out"
 
 # A closed stdout is a write error (exit 1), not a crash or a silent 0.
-"$PFQMON" --queue-dir "$T/spool" >&- 2>"$T/err"
+"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" >&- 2>"$T/err"
 rc=$?
 check "cli: a closed stdout exits 1" test "$rc" -eq 1
 if [ -c /dev/full ] && [ -w /dev/full ]; then
-	"$PFQMON" --queue-dir "$T/spool" >/dev/full 2>"$T/err"
+	"$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" >/dev/full 2>"$T/err"
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q 'cannot write output' "$T/err"; then ok "cli: a full disk on stdout exits 1 with a message"
 	else not_ok "cli: a full disk on stdout exits 1 (exit $rc)"; fi
@@ -108,7 +108,7 @@ else
 fi
 
 # pfqmon select and pfqmon top: the same rules for bad input.
-expect_usage_error "select without a filter" "at least one filter" select --queue-dir "$T/spool"
+expect_usage_error "select without a filter" "at least one filter" select "${AS_ROOT[@]}" --queue-dir "$T/spool"
 expect_usage_error "select: a bad --client" "--client" select --client 1.2.3
 expect_usage_error "select: a prefix too long" "--client" select --client 192.0.2.0/33
 expect_usage_error "select: --queue corrupt" "--queue" select --queue corrupt
@@ -118,9 +118,9 @@ expect_usage_error "select: an empty --sasl-user" "--sasl-user" select --sasl-us
 expect_usage_error "select: an address for --sender-domain" "--sender-domain" \
     select --sender-domain a@example.com
 expect_usage_error "select: --sasl-user from showq" "need the queue files" \
-    select --sasl-user victim --source showq --queue-dir "$T/spool"
+    select --sasl-user victim --source showq "${AS_ROOT[@]}" --queue-dir "$T/spool"
 expect_usage_error "select: --client from postqueue" "need the queue files" \
-    select --client 192.0.2.1 --source postqueue -c "$T/etc"
+    select --client 192.0.2.1 --source postqueue "${AS_ROOT[@]}" -c "$T/etc"
 expect_usage_error "select: an unknown option" "'--frobnicate'" select --frobnicate
 expect_usage_error "select: a stray argument" "'victim'" select --sender a@b victim
 expect_usage_error "select: an agent-only option" "'--push'" select --sender a@b --push http://x
@@ -133,7 +133,7 @@ check "cli: top --help exits 0 and shows its usage" grep -q '^usage: pfqmon top'
 
 # The spool now holds one file that is not a queue file: select says so
 # on stderr, and its output is still only queue IDs.
-"$PFQMON" select --queue-dir "$T/spool" --queue deferred --queue hold \
+"$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --queue deferred --queue hold \
     --queue incoming >"$T/out" 2>"$T/err"
 rc=$?
 if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 7 ] && ! grep -qv '^[0-9A-F]*$' "$T/out" &&
@@ -142,28 +142,28 @@ if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 7 ] && ! grep -qv '^[0-9A-F]*$'
 else
 	not_ok "cli: select with an unreadable file (exit $rc: $(head -c 200 "$T/err"))"
 fi
-"$PFQMON" select --queue-dir "$T/nonexistent" --sender a@b >"$T/out" 2>"$T/err"
+"$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/nonexistent" --sender a@b >"$T/out" 2>"$T/err"
 rc=$?
 if [ "$rc" -eq 1 ] && grep -q 'cannot open queue directory' "$T/err" && [ ! -s "$T/out" ]; then
 	ok "cli: select on a missing queue directory exits 1 with nothing on stdout"
 else
 	not_ok "cli: select on a missing queue directory (exit $rc)"
 fi
-"$PFQMON" select --queue-dir "$T/spool" --queue deferred >/dev/full 2>"$T/err"
+"$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --queue deferred >/dev/full 2>"$T/err"
 rc=$?
 check "cli: select to a full disk exits 1" test "$rc" -eq 1
 
 # top: the table's totals and the JSON document.
-"$PFQMON" top --queue-dir "$T/spool" --now 1795835000 >"$T/out" 2>"$T/err"
+"$PFQMON" top "${AS_ROOT[@]}" --queue-dir "$T/spool" --now 1795835000 >"$T/out" 2>"$T/err"
 check "cli: top's table counts the 9 messages of the sample" \
     grep -q '^9 messages, 16 recipients' "$T/out"
-"$PFQMON" top --queue-dir "$T/spool" --now 1795835000 --format json --rows 2 >"$T/top.json" 2>"$T/err"
+"$PFQMON" top "${AS_ROOT[@]}" --queue-dir "$T/spool" --now 1795835000 --format json --rows 2 >"$T/top.json" 2>"$T/err"
 check "cli: top --format json is one valid JSON document" "$JSONCHECK" "$T/top.json"
 n=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["senders"]["rows"]), d["senders"]["other"]["length"], d["total"]["length"])' "$T/top.json")
 check "cli: top --rows 2 keeps two senders and folds the other 7 messages" test "$n" = "2 5 9"
 
 # A reader that stops early (head) ends select quietly, as it ends grep.
-"$PFQMON" select --queue-dir "$T/spool" --queue deferred 2>"$T/err" | head -1 >"$T/out"
+"$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --queue deferred 2>"$T/err" | head -1 >"$T/out"
 n=$(wc -l <"$T/out")
 if [ "$n" -eq 1 ] && ! grep -qiE 'write|pipe' "$T/err"; then
 	ok "cli: select | head -1 gives one ID and no write error"

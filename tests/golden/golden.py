@@ -28,6 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap  # noqa: E402
+from fixtures import AS_ROOT  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import selectoracle  # noqa: E402
 
@@ -189,7 +190,7 @@ def select(args):
         msgs.append(m)
     for case in SELECT_CASES:
         want = selectoracle.select(msgs, case, int(now))
-        cmd = [pfqmon, "select", "--queue-dir", spool, "--now", now] + case
+        cmd = [pfqmon, "select", *AS_ROOT, "--queue-dir", spool, "--now", now] + case
         res = subprocess.run(cmd, capture_output=True)
         got = res.stdout.decode().split()
         count = subprocess.run(cmd + ["--count"], capture_output=True)

@@ -19,7 +19,7 @@ ALL_SCAN="files=9,parsed=9,skipped=0,vanished=0,unparseable=0,ignored=0,duplicat
 run_pfqmon() {
 	local name=$1 bin=$2 spool=$3 rc
 	shift 3
-	"$bin" --queue-dir "$spool" --top 0 --now "$NOW" "$@" >"$T/$name.lp" 2>"$T/$name.err"
+	"$bin" "${AS_ROOT[@]}" --queue-dir "$spool" --top 0 --now "$NOW" "$@" >"$T/$name.lp" 2>"$T/$name.err"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then ok "$name: exit status 0"
 	else not_ok "$name: exit status $rc: $(head -c 300 "$T/$name.err")"; fi
@@ -38,7 +38,7 @@ run_pfqmon golden-spool-san "$PFQMON_SAN" "$T/spool"
 $GOLDEN metrics "$LPCHECK" "$T/golden-spool-san.lp" "$NOW" golden-spool-san --scan "$ALL_SCAN"
 if command -v valgrind >/dev/null; then
 	valgrind -q --vgdb=no --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=all \
-	    "$PFQMON" --queue-dir "$T/spool" --top 0 --now "$NOW" >"$T/vg.lp" 2>"$T/vg.err"
+	    "$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 --now "$NOW" >"$T/vg.lp" 2>"$T/vg.err"
 	rc=$?
 	# "--PID--" lines are valgrind's own notes, not errors: it does not
 	# know Landlock's calls (it answers ENOSYS, and pfqmon goes on).
@@ -109,7 +109,7 @@ $GOLDEN postqueue "$LPCHECK" "$T/golden-postqueue.lp" "$NOW" golden-postqueue
 # same rules, plain and sanitized; a file seen twice is listed once.
 $GOLDEN select "$PFQMON" "$T/spool" "$NOW" golden-select
 $GOLDEN select "$PFQMON_SAN" "$T/spool" "$NOW" golden-select-san
-n=$("$PFQMON" select --queue-dir "$T/linked" --sender x@remote.example --queue active --queue hold)
+n=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/linked" --sender x@remote.example --queue active --queue hold)
 check "golden-linked: select lists a file seen in two queues once" test "$n" = 77654A763D1
 
 # 11. The files were only read: nothing in the spool changed.

@@ -16,6 +16,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
+from fixtures import AS_ROOT  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
@@ -67,7 +68,7 @@ def check(long_ids):
         got = {m["queue_id"]: (m["queue_name"], m["sender"]) for m in p.postqueue_j()}
         tap(got == want, "%s: postqueue -j lists every message with its queue and sender"
             % tag, ["differ: %s" % sorted(set(got.items()) ^ set(want.items()))[:4]])
-        out = subprocess.run([PFQMON, "--queue-dir", spool], capture_output=True).stdout
+        out = subprocess.run([PFQMON, *AS_ROOT, "--queue-dir", spool], capture_output=True).stdout
         scan = pm.decode(out, LPCHECK)[("postfix_queue_scan", (("source", "spool"),))]
         tap(scan["parsed"] == scan["files"] == N, "%s: pfqmon parses every file" % tag,
             [scan])

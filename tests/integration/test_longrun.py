@@ -35,6 +35,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
+from fixtures import AS_ROOT  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
@@ -122,7 +123,7 @@ def main():
                 os.makedirs(os.path.join(live, os.path.relpath(base, pool)), exist_ok=True)
                 rels += [os.path.relpath(os.path.join(base, f), pool) for f in files]
         churn = Churn(pool, live, rels)
-        proc = subprocess.Popen([PFQMON, "--interval", "100ms", "--queue-dir", live,
+        proc = subprocess.Popen([PFQMON, "--interval", "100ms", *AS_ROOT, "--queue-dir", live,
                                  "--top", "20"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         churn.thread.start()
