@@ -104,13 +104,10 @@ read_file(const char *path, size_t *len, int *others_can_read, char *err,
 	ssize_t	n;
 	int	fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	if ((fd = settings_open_file(path, &sb, err, errlen)) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)
-	    || sb.st_size > CONFIG_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %d bytes",
+	if (sb.st_size > CONFIG_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes, too large for a configuration",
 		    path, CONFIG_MAX);
 		close(fd);
 		return NULL;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "msg.h"
 
@@ -111,4 +112,30 @@ printable_for_log(char *dst, size_t dstcap, const char *src, size_t len)
 	}
 	dst[len] = '\0';
 	return dst;
+}
+
+/*
+ * url_for_log - a URL without what may be secret: the user information
+ * before the host becomes "***@", and the query and fragment are cut
+ * (InfluxDB 1.x also takes u= and p= there). Printable, at most
+ * dstcap-1 bytes. Returns dst.
+ */
+char *
+url_for_log(char *dst, size_t dstcap, const char *url)
+{
+	const char *sep = strstr(url, "://"), *auth, *host, *p;
+	size_t	pre, alen, plen;
+	char	tmp[1024];
+
+	pre = sep ? (size_t)(sep + 3 - url) : 0;
+	auth = url + pre;
+	alen = strcspn(auth, "/?#");
+	for (host = p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			host = p + 1;	/* the last '@' ends the user information */
+	plen = strcspn(auth + alen, "?#");
+	snprintf(tmp, sizeof(tmp), "%.*s%s%.*s%.*s%s", (int)pre, url,
+	    host != auth ? "***@" : "", (int)(auth + alen - host), host,
+	    (int)plen, auth + alen, auth[alen + plen] ? "?..." : "");
+	return printable_for_log(dst, dstcap, tmp, strlen(tmp));
 }

@@ -41,4 +41,10 @@ void	msg_fatal(int, const char *, ...)
 char	*printable_for_log(char *dst, size_t dstcap, const char *src,
 	    size_t len);
 
+/*
+ * url_for_log - the URL with its user information ("***@") and its
+ * query cut, printable: what a log line or --check-config may show.
+ */
+char	*url_for_log(char *dst, size_t dstcap, const char *url);
+
 #endif

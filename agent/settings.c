@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -346,19 +347,39 @@ settings_merge(struct settings *dst, const struct settings *src)
 		    err, sizeof(err));
 }
 
+/* settings_open_file - see settings.h */
+int
+settings_open_file(const char *path, struct stat *sb, char *err, size_t errlen)
+{
+	char	safe[200];
+	int	fd;
+
+	printable_for_log(safe, sizeof(safe), path, strlen(path));
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", safe, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, sb) < 0 || !S_ISREG(sb->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", safe);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* read_secret_file - the first line of a small file */
 static char *
 read_secret_file(const char *path, char *err, size_t errlen)
 {
 	char	buf[SETTINGS_STRING_MAX + 2], safe[200];
+	struct stat sb;
 	ssize_t	n;
 	int	fd;
 
 	printable_for_log(safe, sizeof(safe), path, strlen(path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		snprintf(err, errlen, "cannot open %s: %s", safe, strerror(errno));
+	if ((fd = settings_open_file(path, &sb, err, errlen)) < 0)
 		return NULL;
-	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
@@ -408,6 +429,22 @@ resolve_secret(char **value, const char *file, const char *env,
 	return 0;
 }
 
+/* check_regular - libcurl would block on a FIFO: refuse anything else now */
+static int
+check_regular(const char *name, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	char	why[300];
+	int	fd;
+
+	if ((fd = settings_open_file(path, &sb, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "%s: %s", name, why);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* settings_finish - combinations, secrets, and the host tag for push */
 int
 settings_finish(struct settings *s, char *err, size_t errlen)
@@ -450,6 +487,9 @@ settings_finish(struct settings *s, char *err, size_t errlen)
 	    s->push_password_env, "push_password", err, errlen) < 0
 	    || resolve_secret(&s->push_token, s->push_token_file,
 	    s->push_token_env, "push_token", err, errlen) < 0)
+		return -1;
+	if (s->push_ca_file && check_regular("push_ca_file", s->push_ca_file, err,
+	    errlen) < 0)
 		return -1;
 	if (s->push_bucket && (s->push_user || s->push_password))
 		return snprintf(err, errlen, "InfluxDB 2.x takes a token (--push-token-file), "

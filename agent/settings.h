@@ -26,6 +26,11 @@
  *	combinations and resolves each secret from exactly one source (the
  *	file, a file it names, or an environment variable).
  *
+ *	settings_open_file() opens a file the settings name (the
+ *	configuration, a secret, a CA bundle) for reading without blocking
+ *	and only if it is a regular file, so a FIFO or a device named by
+ *	mistake or malice cannot hang pfqmon at start or on reload.
+ *
  * DIAGNOSTICS
  *	Functions return 0 or -1 with a one-line reason in err that names
  *	the option; callers add where the value came from and exit 2.
@@ -112,5 +117,7 @@ void	settings_mark(struct settings *, const struct setting_def *);
 void	settings_merge(struct settings *, const struct settings *);
 int	settings_finish(struct settings *, char *, size_t);
 int	settings_parse_duration(const char *, uint64_t *);
+struct stat;
+int	settings_open_file(const char *, struct stat *, char *, size_t);
 
 #endif
