@@ -6,10 +6,12 @@
  * postconf to be Postfix's; the queue directory is only opened and
  * handed to the readers, which trust nothing in it.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -98,7 +100,7 @@ int
 source_open(struct source *S, const struct settings *cfg, int need,
     char *err, size_t errlen)
 {
-	char	why[PRIV_WHY_MAX];
+	char	why[PRIV_WHY_MAX], safe[256];
 
 	memset(S, 0, sizeof(*S));
 	S->queue_fd = -1;
@@ -109,6 +111,12 @@ source_open(struct source *S, const struct settings *cfg, int need,
 	/* Open the queue while root may, then give root up for good. */
 	S->queue_fd = open(S->queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	S->kind = source_choose(S, cfg, need);
+	/* Root cannot tell whom to become without the directory: say why. */
+	if (S->queue_fd < 0 && geteuid() == 0 && cfg->user == NULL
+	    && S->kind != SRC_POSTQUEUE)
+		msg_fatal(MSG_EXIT_FAIL, "cannot open queue directory %s: %s",
+		    printable_for_log(safe, sizeof(safe), S->queue_dir,
+		    strlen(S->queue_dir)), strerror(errno));
 	if (priv_drop(S->queue_fd, cfg->user, why, sizeof(why), err, errlen) < 0)
 		return -1;
 	msg_info("%s", why);
@@ -154,12 +162,39 @@ source_reload(struct source *S, const struct settings *cfg, char *dir)
 		if (S->queue_fd >= 0)
 			close(S->queue_fd);
 		S->queue_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		S->generation++;
 	}
 	free(S->queue_dir);
 	S->queue_dir = dir;
 	free(S->config_dir);
 	S->config_dir = cfg->config_dir ? xstrdup(cfg->config_dir) : NULL;
 	S->threads = scan_threads(cfg);
+}
+
+/* source_follow - see source.h */
+unsigned
+source_follow(struct source *S)
+{
+	struct stat now, held;
+	char	safe[256];
+	int	fd;
+
+	if (S->kind == SRC_POSTQUEUE || stat(S->queue_dir, &now) < 0)
+		return S->generation;
+	if (S->queue_fd >= 0 && fstat(S->queue_fd, &held) == 0
+	    && held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+		return S->generation;
+	if ((fd = open(S->queue_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return S->generation;
+	if (S->queue_fd >= 0) {
+		msg_warn("the queue directory %s is another directory now (a file "
+		    "system mounted on it, a fail-over): reading the new one",
+		    printable_for_log(safe, sizeof(safe), S->queue_dir,
+		    strlen(S->queue_dir)));
+		close(S->queue_fd);
+	}
+	S->queue_fd = fd;
+	return ++S->generation;
 }
 
 /* source_close - the directory and the strings */

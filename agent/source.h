@@ -32,6 +32,14 @@
  *	source_read() reads the queue once into the sink (spool.h), with
  *	the rescan cache for the files when one is given.
  *
+ *	source_follow() is for the agent, before each scan: when the queue
+ *	directory's path now names another directory than the one held
+ *	open (another device or inode: a file system mounted late, a
+ *	cluster fail-over), or the directory could not be opened before, it
+ *	opens the path again and counts up generation, which it returns
+ *	(the caller drops what it cached of the old directory). A path that
+ *	cannot be looked at is left to source_read() to report.
+ *
  * DIAGNOSTICS
  *	source_open() returns -1 with the reason in err for bad settings
  *	(exit 2) and exits 1 itself when the sandbox cannot be set up;
@@ -60,6 +68,7 @@ struct source {
 	char   *config_dir;		/* owned; NULL: the default instance */
 	unsigned threads;		/* scanning threads for the files */
 	unsigned queues;		/* files: bit per queue to walk; 0: all */
+	unsigned generation;		/* counts the directories followed */
 };
 
 char   *source_queue_dir(const struct settings *, char *, size_t);
@@ -68,6 +77,7 @@ int	source_open(struct source *, const struct settings *, int, char *,
 int	source_read(const struct source *, struct cache *,
 	    const struct scan_sink *, struct scan_stats *, char *, size_t);
 void	source_reload(struct source *, const struct settings *, char *);
+unsigned source_follow(struct source *);
 const char *source_name(enum source_kind);
 void	source_close(struct source *);
 

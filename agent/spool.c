@@ -685,6 +685,38 @@ stop_workers(struct walker *W, struct scan_stats *st)
 	free(W->workers);
 }
 
+/*
+ * is_queue_dir - does the directory hold at least one of Postfix's
+ * queues? A typo (/var/spool), /etc or an empty mount point would
+ * otherwise read as an empty queue, the one answer that must never be
+ * false. Postfix creates these at start and keeps them. An unreadable
+ * directory is left for the scan to report.
+ */
+static int
+is_queue_dir(int queue_fd, const char *dir)
+{
+	static const char *const queues[] = {
+		"deferred", "active", "incoming", "maildrop", "hold",
+	};
+	struct stat sb;
+	size_t	i;
+	int	fd, found = 0, unsure = 0;
+
+	fd = queue_fd >= 0 ? queue_fd : open(dir, O_RDONLY | O_DIRECTORY
+	    | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	for (i = 0; i < sizeof(queues) / sizeof(queues[0]) && !found; i++) {
+		if (fstatat(fd, queues[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			found = S_ISDIR(sb.st_mode);
+		else if (errno != ENOENT)
+			unsure = 1;
+	}
+	if (fd != queue_fd)
+		close(fd);
+	return found || unsure;
+}
+
 /* spool_scan - one pass over every queue of a queue directory */
 int
 spool_scan(const char *dir, const struct spool_opts *opts,
@@ -701,6 +733,14 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	struct stat sb;
 	size_t	i;
 	int	root, fd, rc = 0;
+
+	if (!is_queue_dir(opts->queue_fd, dir)) {
+		printable_for_log(safe, sizeof(safe), dir, strlen(dir));
+		snprintf(err, errlen, "%s is not a Postfix queue directory: none "
+		    "of maildrop, incoming, active, deferred or hold is in it "
+		    "(check --queue-dir or queue_directory)", safe);
+		return -1;
+	}
 
 	memset(st, 0, sizeof(*st));
 	memset(&W, 0, sizeof(W));

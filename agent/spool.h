@@ -57,8 +57,10 @@
  * DIAGNOSTICS
  *	Returns -1 with a message in err when the queue directory or one of
  *	the queue directories in it cannot be opened for a reason other than
- *	its absence: reporting zero messages for a queue that could not be
- *	read would be a lie. Problems below that level are counted.
+ *	its absence, and when it holds none of maildrop, incoming, active,
+ *	deferred and hold (a mistyped path, an empty mount point): reporting
+ *	zero messages for a queue that could not be read would be a lie.
+ *	Problems below that level are counted.
  */
 #ifndef PFQ_SPOOL_H
 #define PFQ_SPOOL_H
