@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,12 +24,41 @@ close_pair(int p[2])
 	close(p[1]);
 }
 
+/*
+ * plain_signals - the child starts with no signal blocked and the
+ * default action for those pfqmon holds or ignores (main blocks
+ * SIGTERM, SIGINT and SIGHUP and ignores SIGPIPE; both would be
+ * inherited through exec).
+ */
+static int
+plain_signals(posix_spawnattr_t *at)
+{
+	sigset_t none, deflt;
+	int	rc;
+
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGHUP);
+	if ((rc = posix_spawnattr_init(at)) != 0)
+		return rc;
+	if ((rc = posix_spawnattr_setsigmask(at, &none)) != 0
+	    || (rc = posix_spawnattr_setsigdefault(at, &deflt)) != 0
+	    || (rc = posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK
+	    | POSIX_SPAWN_SETSIGDEF)) != 0)
+		posix_spawnattr_destroy(at);
+	return rc;
+}
+
 /* child_spawn - path or argv[0] on PATH, output on two pipes */
 static int
 child_spawn(const char *path, char *const argv[], pid_t *pid, int *rout,
     int *rerr)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	int	out[2], err[2], i, rc;
 
 	if (pipe(out) < 0)
@@ -43,7 +73,13 @@ child_spawn(const char *path, char *const argv[], pid_t *pid, int *rout,
 		(void)fcntl(out[i], F_SETFD, FD_CLOEXEC);
 		(void)fcntl(err[i], F_SETFD, FD_CLOEXEC);
 	}
+	if ((rc = plain_signals(&at)) != 0) {
+		close_pair(out);
+		close_pair(err);
+		return rc;
+	}
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&at);
 		close_pair(out);
 		close_pair(err);
 		return rc;
@@ -53,9 +89,10 @@ child_spawn(const char *path, char *const argv[], pid_t *pid, int *rout,
 	    && (rc = posix_spawn_file_actions_adddup2(&fa, out[1], 1)) == 0
 	    && (rc = posix_spawn_file_actions_adddup2(&fa, err[1], 2)) == 0)
 		rc = access(path, X_OK) == 0 ?
-		    posix_spawn(pid, path, &fa, NULL, argv, environ) :
-		    posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
+		    posix_spawn(pid, path, &fa, &at, argv, environ) :
+		    posix_spawnp(pid, argv[0], &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(out[1]);
 	close(err[1]);
 	if (rc != 0) {

@@ -243,15 +243,21 @@ main(int argc, char **argv)
 	const char *config_file = NULL;
 	int	rc, check = 0;
 
+	agent_block_signals();		/* first: see agent.h */
 	sane_stdio();
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && (strcmp(argv[1], "select") == 0
+	    || strcmp(argv[1], "top") == 0))
+		agent_unblock_signals();
 	if (argc > 1 && strcmp(argv[1], "select") == 0)
 		return cmd_select(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "top") == 0)
 		return cmd_top(argc - 1, argv + 1);
 	settings_init(&cli);
 	parse_command_line(argc, argv, &cli, &config_file, &check);
+	if (check)
+		agent_unblock_signals();
 	rc = check ? agent_check(&cli, config_file) : agent_run(&cli, config_file);
 	settings_free(&cli);
 	return rc;
