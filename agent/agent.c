@@ -24,20 +24,20 @@
 #include "agg.h"
 #include "buf.h"
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "msg.h"
-#include "outq.h"
 #include "push.h"
 #include "report.h"
+#include "sched.h"
 #include "schema.h"
+#include "sender.h"
 #include "source.h"
 #include "spool.h"
 #include "xalloc.h"
 
-#define BATCH_MAX		(4u << 20)	/* bytes per request */
-#define BACKOFF_FIRST_MS	1000
-#define BACKOFF_MAX_MS		60000
-#define ONESHOT_ATTEMPTS	4
+#define ONESHOT_ATTEMPTS	4	/* failed requests before a one-shot gives up */
+#define STOP_GRACE_MS		5000	/* stopping: time left to deliver */
 #define DEAD_KEYS_SLACK		65536	/* keys of gone mail kept at most */
 
 static volatile sig_atomic_t got_stop, got_hup;
@@ -47,36 +47,13 @@ struct agent {
 	const char *config_file;
 	struct settings cfg;		/* effective settings */
 	struct source src;		/* where the queue is read */
-	struct pusher *push;		/* NULL: print to stdout */
-	struct outq q;
-	struct push_stats ps;
-	uint64_t backoff_ms;		/* 0 after a success */
-	int64_t	retry_at;		/* monotonic ms when a retry is due */
-	int	failing;		/* the last attempt failed */
+	struct sender *send;		/* NULL: print to stdout */
 	sigset_t waitmask;		/* signals unblocked while waiting */
 	/* Loop modes: what the files said, for the next scan (spool.c). */
 	struct agg *agg;
 	struct cache *cache;
+	unsigned src_generation;	/* the queue directory the cache is of */
 };
-
-/* mono_ms, real_ms - clocks in milliseconds */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-real_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* on_signal - only set flags; the loop acts on them */
 static void
@@ -88,12 +65,41 @@ on_signal(int sig)
 		got_stop = 1;
 }
 
-/* catch_signals - handlers, blocked until the loop waits */
+/* agent_block_signals - see agent.h */
+void
+agent_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* agent_unblock_signals - see agent.h */
+void
+agent_unblock_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/*
+ * catch_signals - handlers for the loops. The signals stay blocked (main
+ * blocked them first thing, so one sent during start-up waits here
+ * instead of killing the agent) and are let in only while the loop waits.
+ */
 static void
 catch_signals(struct agent *A)
 {
 	struct sigaction sa;
-	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -101,11 +107,10 @@ catch_signals(struct agent *A)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, &A->waitmask);
+	sigprocmask(SIG_BLOCK, NULL, &A->waitmask);
+	sigdelset(&A->waitmask, SIGTERM);
+	sigdelset(&A->waitmask, SIGINT);
+	sigdelset(&A->waitmask, SIGHUP);
 }
 
 /* wait_for - sleep up to ms (or for stdin with fd 0), signals let in */
@@ -151,15 +156,18 @@ too_many_dead_keys(const struct agg *a)
 }
 
 /*
- * scan - one scan as line protocol in out; timestamp_ns 0 for none. A
- * queue that cannot be read is fatal in one-shot mode (it must not look
- * empty) and a scan line with errors=1 in the loops, so dashboards and
- * the deadman alert still see the agent.
+ * scan - one scan as line protocol: in core alone when printing, split
+ * into core and detail (report_write_split) when pushing; timestamp_ns 0
+ * for none. A queue that cannot be read is fatal in one-shot mode (it
+ * must not look empty) and a scan line with errors=1 in the loops, so
+ * dashboards and the deadman alert still see the agent.
  */
 static void
-scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
+scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
+    struct buf *detail)
 {
 	struct report_opts o;
+	struct push_stats ps;
 	struct scan_sink to;
 	struct scan_stats st;
 	struct timespec t0, t1;
@@ -174,11 +182,18 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 	o.tags = A->cfg.tags;
 	o.ntags = A->cfg.ntags;
 	o.timestamp_ns = timestamp_ns;
-	o.push = A->push ? &A->ps : NULL;
-	A->ps.buffer_bytes = A->q.bytes;
+	if (A->send) {
+		sender_stats(A->send, &ps);
+		o.push = &ps;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	o.source = source_name(A->src.kind);
 	o.no_identity = A->src.kind != SRC_SPOOL;
+	/* The queue directory is another one now: the cache is of the old. */
+	if (source_follow(&A->src) != A->src_generation) {
+		A->src_generation = A->src.generation;
+		forget(A);
+	}
 	if (oneshot || A->cfg.no_cache || A->src.kind != SRC_SPOOL) {
 		a = agg_create(now);
 	} else {
@@ -198,12 +213,15 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		msg_error("%s", err);
 		memset(&st, 0, sizeof(st));
 		st.errors = 1;
-		report_scan(out, &o, &st);
+		report_scan(core, &o, &st);
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		st.duration_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000);
-		report_write(out, a, &o, &st);
+		if (A->send)
+			report_write_split(core, detail, a, &o, &st);
+		else
+			report_write(core, a, &o, &st);
 	}
 	if (a != A->agg)
 		agg_free(a);
@@ -211,121 +229,25 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *out)
 		forget(A);
 }
 
-/* enqueue - queue a scan for InfluxDB, in requests of at most BATCH_MAX */
+/* emit - print a scan, or hand it to the sender (which never waits) */
 static void
-enqueue(struct agent *A, const struct buf *out)
+emit(struct agent *A, const struct buf *core, const struct buf *detail)
 {
-	size_t	start = 0, end, dropped = 0;
-	char   *copy;
-
-	while (start < out->len) {
-		end = out->len - start > BATCH_MAX ? start + BATCH_MAX : out->len;
-		while (end < out->len && end > start && out->data[end - 1] != '\n')
-			end--;
-		if (end == start)		/* one line longer than a batch */
-			end = out->len;
-		copy = xmalloc(end - start);
-		memcpy(copy, out->data + start, end - start);
-		dropped += outq_push(&A->q, copy, end - start);
-		start = end;
-	}
-	A->ps.dropped = A->q.dropped;
-	A->ps.buffer_bytes = A->q.bytes;
-	if (dropped)
-		msg_error("push buffer full (%llu bytes): dropped the %zu oldest "
-		    "unsent scans; %llu dropped since start",
-		    (unsigned long long)A->q.max_bytes, dropped,
-		    (unsigned long long)A->q.dropped);
-}
-
-/* next_backoff - exponential with jitter, at least Retry-After */
-static uint64_t
-next_backoff(uint64_t prev, unsigned retry_after)
-{
-	uint64_t b = prev ? prev * 2 : BACKOFF_FIRST_MS;
-
-	if (b > BACKOFF_MAX_MS)
-		b = BACKOFF_MAX_MS;
-	/* Jitter: somewhere in [b/2, b], so that many agents spread out. */
-	b = b / 2 + (uint64_t)random() % (b / 2 + 1);
-	if ((uint64_t)retry_after * 1000 > b)
-		b = (uint64_t)retry_after * 1000;
-	return b;
-}
-
-/*
- * deliver - send queued scans, oldest first, until one has to wait.
- * final: one last attempt (stopping), no waiting for retries.
- */
-static void
-deliver(struct agent *A, int final)
-{
-	const struct outq_batch *b;
-	struct push_reply r;
-
-	while ((b = outq_head(&A->q)) != NULL) {
-		if (!final && A->retry_at && mono_ms() < A->retry_at)
-			return;
-		push_send(A->push, b->data, b->len, &r);
-		if (r.result == PUSH_RETRY) {
-			A->ps.retried++;
-			A->backoff_ms = next_backoff(A->backoff_ms, r.retry_after);
-			A->retry_at = mono_ms() + (int64_t)A->backoff_ms;
-			if (!A->failing || msg_verbose)
-				msg_warn("cannot push to InfluxDB (%s); retrying in %.1f s, "
-				    "%zu scans waiting", r.error, A->backoff_ms / 1000.0,
-				    A->q.count);
-			A->failing = 1;
-			return;
-		}
-		if (r.result == PUSH_OK) {
-			A->ps.sent++;
-			if (A->failing)
-				msg_warn("InfluxDB accepts data again");
-			A->failing = 0;
-			A->backoff_ms = 0;
-			A->retry_at = 0;
-		} else {
-			A->ps.rejected++;
-			msg_error("InfluxDB rejected a scan, which is dropped: %s",
-			    r.error);
-		}
-		outq_pop(&A->q);
-		A->ps.buffer_bytes = A->q.bytes;
-	}
-}
-
-/* emit - print a scan, or queue it and try to send */
-static void
-emit(struct agent *A, const struct buf *out)
-{
-	if (A->push == NULL) {
-		if (buf_write(out, STDOUT_FILENO) < 0)
+	if (A->send == NULL) {
+		if (buf_write(core, STDOUT_FILENO) < 0)
 			msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s",
 			    strerror(errno));
 		return;
 	}
-	enqueue(A, out);
-	deliver(A, 0);
+	sender_enqueue(A->send, core, detail);
 }
 
-/* start_push - a pusher for the current settings, or exit 2 */
-static int
-start_push(struct agent *A, char *err, size_t errlen)
+/* new_pusher - a pusher for the current settings, or NULL + err */
+static struct pusher *
+new_pusher(struct agent *A, char *url, size_t urlcap, char *err, size_t errlen)
 {
-	struct pusher *p;
-
-	if (A->cfg.push_url == NULL) {
-		push_free(A->push);
-		A->push = NULL;
-		return 0;
-	}
-	if ((p = push_create(&A->cfg, err, errlen)) == NULL)
-		return -1;
-	push_free(A->push);
-	A->push = p;
-	A->q.max_bytes = (size_t)A->cfg.push_buffer_bytes;
-	return 0;
+	url_for_log(url, urlcap, A->cfg.push_url);
+	return push_create(&A->cfg, err, errlen);
 }
 
 /* reload - SIGHUP: re-read the file; keep everything if it is wrong */
@@ -333,7 +255,8 @@ static void
 reload(struct agent *A)
 {
 	struct settings fresh, old;
-	char	err[1024];
+	struct pusher *p = NULL;
+	char	err[1024], url[SENDER_URL_MAX];
 	char   *dir;
 
 	if (config_settings(&fresh, A->cli, A->config_file, err, sizeof(err)) < 0) {
@@ -356,97 +279,104 @@ reload(struct agent *A)
 	}
 	old = A->cfg;
 	A->cfg = fresh;
-	if (start_push(A, err, sizeof(err)) < 0) {
+	if (A->send && (p = new_pusher(A, url, sizeof(url), err, sizeof(err)))
+	    == NULL) {
 		msg_error("reload: %s; keeping the previous configuration", err);
 		A->cfg = old;
 		settings_free(&fresh);
 		free(dir);
 		return;
 	}
+	if (A->send)
+		sender_reload(A->send, p, (size_t)A->cfg.push_buffer_bytes, url);
 	settings_free(&old);
 	source_reload(&A->src, &A->cfg, dir);
 	forget(A);
 	msg_verbose = A->cfg.verbose;
-	while (A->q.bytes > A->q.max_bytes && outq_head(&A->q)) {
-		A->q.dropped++;
-		A->q.dropped_bytes += outq_head(&A->q)->len;
-		outq_pop(&A->q);
-	}
-	A->ps.dropped = A->q.dropped;
 	msg_warn("configuration reloaded");
 }
 
-/* oneshot - one scan; a push is retried a few times, then reported */
+/*
+ * oneshot - one scan; a push is retried a few times, and anything not
+ * delivered (refused, dropped for the bound, or still waiting) is an
+ * error, exit 1
+ */
 static int
 oneshot(struct agent *A)
 {
-	struct buf out;
-	int	attempt;
+	struct buf core, detail;
+	struct push_stats ps;
+	char	url[SENDER_URL_MAX];
 
-	buf_init(&out);
-	scan(A, A->push ? real_ms() * 1000000 : 0, 1, &out);
-	if (A->push == NULL) {
-		emit(A, &out);
-		buf_free(&out);
+	buf_init(&core);
+	buf_init(&detail);
+	scan(A, A->send ? clock_real_ms() * 1000000 : 0, 1, &core, &detail);
+	emit(A, &core, &detail);
+	buf_free(&core);
+	buf_free(&detail);
+	if (A->send == NULL)
 		return 0;
-	}
-	enqueue(A, &out);
-	buf_free(&out);
-	for (attempt = 0; attempt < ONESHOT_ATTEMPTS && outq_head(&A->q); attempt++) {
-		if (A->retry_at > mono_ms()) {
-			struct timespec ts;
-			int64_t	ms = A->retry_at - mono_ms();
-
-			ts.tv_sec = (time_t)(ms / 1000);
-			ts.tv_nsec = (long)(ms % 1000) * 1000000;
-			nanosleep(&ts, NULL);
-		}
-		deliver(A, 0);
-	}
-	if (A->ps.rejected || outq_head(&A->q)) {
-		msg_error("the scan was not delivered to %s", A->cfg.push_url);
-		return MSG_EXIT_FAIL;
-	}
-	return 0;
+	sender_flush(A->send, ONESHOT_ATTEMPTS);
+	(void)sender_stop(A->send, 0);
+	sender_stats(A->send, &ps);
+	if (ps.rejected == 0 && ps.dropped == 0)
+		return 0;
+	msg_error("the scan was not delivered whole to %s: %llu points sent, "
+	    "%llu refused, %llu dropped", url_for_log(url, sizeof(url),
+	    A->cfg.push_url), (unsigned long long)ps.sent,
+	    (unsigned long long)ps.rejected, (unsigned long long)ps.dropped);
+	return MSG_EXIT_FAIL;
 }
 
-/* interval - scan at every multiple of the interval until stopped */
+/*
+ * interval - a scan at every tick until stopped. Ticks are monotonic
+ * (sched.h): a wall-clock step costs one log line, never a gap or a
+ * burst of scans.
+ */
 static void
 interval(struct agent *A)
 {
-	struct buf out;
-	int64_t	step = (int64_t)A->cfg.interval_ms, tick, wait, now;
+	struct buf core, detail;
+	struct sched sc;
+	int64_t	stamp, stepped, started, wait;
+	uint64_t skipped;
 
-	buf_init(&out);
-	tick = (real_ms() / step + 1) * step;
+	buf_init(&core);
+	buf_init(&detail);
+	sched_init(&sc, (int64_t)A->cfg.interval_ms, clock_mono_ms(),
+	    clock_real_ms());
 	while (!got_stop) {
 		if (got_hup) {
 			got_hup = 0;
 			reload(A);
-			if ((int64_t)A->cfg.interval_ms != step) {
-				step = (int64_t)A->cfg.interval_ms;
-				tick = (real_ms() / step + 1) * step;
-			}
+			if ((int64_t)A->cfg.interval_ms != sc.step)
+				sched_init(&sc, (int64_t)A->cfg.interval_ms,
+				    clock_mono_ms(), clock_real_ms());
 		}
-		if ((now = real_ms()) >= tick) {
-			buf_reset(&out);
-			scan(A, tick * 1000000, 0, &out);
-			emit(A, &out);
-			msg_info("scan at %lld.%03lld s", (long long)(tick / 1000),
-			    (long long)(tick % 1000));
-			for (tick += step; tick <= real_ms(); tick += step)
-				msg_warn("a scan took longer than the interval: "
-				    "skipping the tick at %lld", (long long)(tick / 1000));
+		if ((started = clock_mono_ms()) >= sc.next_mono) {
+			stamp = sched_fire(&sc, started, clock_real_ms(), &stepped);
+			if (stepped)
+				msg_warn("the wall clock moved by %+.1f s: scans keep "
+				    "their pace, their timestamps follow the clock",
+				    stepped / 1000.0);
+			buf_reset(&core);
+			buf_reset(&detail);
+			scan(A, stamp * 1000000, 0, &core, &detail);
+			emit(A, &core, &detail);
+			msg_info("scan at %lld.%03lld s", (long long)(stamp / 1000),
+			    (long long)(stamp % 1000));
+			if ((skipped = sched_next(&sc, clock_mono_ms())) > 0)
+				msg_warn("a scan took %lld ms, longer than the "
+				    "interval: %llu ticks skipped",
+				    (long long)(clock_mono_ms() - started),
+				    (unsigned long long)skipped);
 		}
-		if (A->push && outq_head(&A->q))
-			deliver(A, 0);
-		wait = tick - real_ms();
-		if (A->push && outq_head(&A->q) && A->retry_at - mono_ms() < wait)
-			wait = A->retry_at - mono_ms();
+		wait = sc.next_mono - clock_mono_ms();
 		if (wait > 0)
 			(void)wait_for(A, wait, 0);
 	}
-	buf_free(&out);
+	buf_free(&core);
+	buf_free(&detail);
 }
 
 /* execd - Telegraf's execd protocol: a scan for every line on stdin */
@@ -478,23 +408,11 @@ execd(struct agent *A)
 		for (i = 0; i < n; i++)
 			if (in[i] == '\n') {
 				buf_reset(&out);
-				scan(A, 0, 0, &out);
-				emit(A, &out);
+				scan(A, 0, 0, &out, NULL);
+				emit(A, &out, NULL);
 			}
 	}
 	buf_free(&out);
-}
-
-/* finish - stopping: one last attempt for what is queued, then report */
-static void
-finish(struct agent *A)
-{
-	if (A->push == NULL || outq_head(&A->q) == NULL)
-		return;
-	deliver(A, 1);
-	if (outq_head(&A->q))
-		msg_error("stopping with %zu scans (%zu bytes) not delivered to %s",
-		    A->q.count, A->q.bytes, A->cfg.push_url);
 }
 
 /* agent_check - --check-config: the effective settings, without secrets */
@@ -502,7 +420,7 @@ int
 agent_check(const struct settings *cli, const char *config_file)
 {
 	struct settings s;
-	char	err[1024];
+	char	err[1024], url[SENDER_URL_MAX];
 	char   *dir;
 	size_t	i;
 
@@ -516,10 +434,12 @@ agent_check(const struct settings *cli, const char *config_file)
 		printf(" every %llu ms", (unsigned long long)s.interval_ms);
 	printf("\noutput: ");
 	if (s.push_url)
-		printf("push to %s (%s %s%s%s), buffer %llu bytes\n", s.push_url,
+		printf("push to %s (%s %s%s%s), buffer %llu bytes\n",
+		    url_for_log(url, sizeof(url), s.push_url),
 		    s.push_bucket ? "InfluxDB 2.x bucket" : "InfluxDB 1.x database",
 		    s.push_bucket ? s.push_bucket : s.push_db,
-		    s.push_password || s.push_token ? ", with credentials" : "",
+		    s.push_password || s.push_token || strchr(s.push_url, '@') ?
+		    ", with credentials" : "",
 		    s.push_no_gzip ? ", uncompressed" : "",
 		    (unsigned long long)s.push_buffer_bytes);
 	else
@@ -538,8 +458,9 @@ int
 agent_run(const struct settings *cli, const char *config_file)
 {
 	struct agent A;
-	char	err[1024];
-	int	rc = 0;
+	struct pusher *p = NULL;
+	char	err[1024], url[SENDER_URL_MAX];
+	int	rc = 0, loop;
 
 	memset(&A, 0, sizeof(A));
 	A.cli = cli;
@@ -547,28 +468,38 @@ agent_run(const struct settings *cli, const char *config_file)
 	if (config_settings(&A.cfg, cli, config_file, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	msg_verbose = A.cfg.verbose;
-	if (A.cfg.execd || A.cfg.interval_ms)
+	loop = A.cfg.execd || A.cfg.interval_ms;
+	if (loop) {
 		msg_set_telegraf(1);
-	outq_init(&A.q, (size_t)A.cfg.push_buffer_bytes);
-	if (start_push(&A, err, sizeof(err)) < 0)
+		catch_signals(&A);
+	} else
+		agent_unblock_signals();	/* one scan: signals act as usual */
+	srandom((unsigned)getpid() ^ (unsigned)clock_real_ms());
+	if (A.cfg.push_url && (p = new_pusher(&A, url, sizeof(url), err,
+	    sizeof(err))) == NULL)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	if (source_open(&A.src, &A.cfg, 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	srandom((unsigned)getpid() ^ (unsigned)real_ms());
+	A.src_generation = A.src.generation;
+	/*
+	 * Only now the sender's thread: the sandbox (source_open) holds
+	 * for the threads started after it, not for those already running.
+	 */
+	if (p != NULL)
+		A.send = sender_start(p, (size_t)A.cfg.push_buffer_bytes, url);
 
-	if (A.cfg.execd || A.cfg.interval_ms) {
-		catch_signals(&A);
+	if (loop) {
 		if (A.cfg.execd)
 			execd(&A);
 		else
 			interval(&A);
-		finish(&A);
+		if (A.send)
+			(void)sender_stop(A.send, STOP_GRACE_MS);
 	} else {
 		rc = oneshot(&A);
 	}
 	forget(&A);
-	outq_free(&A.q);
-	push_free(A.push);
+	sender_free(A.send);
 	source_close(&A.src);
 	settings_free(&A.cfg);
 	return rc;

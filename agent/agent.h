@@ -6,19 +6,28 @@
  * queue directory, and runs:
  *
  *	one-shot (default)	scan once, print or push, exit;
- *	--interval D		scan at every multiple of D (wall clock), with
- *				that time as the timestamp of every line, until
- *				SIGTERM or SIGINT;
+ *	--interval D		scan every D on the monotonic clock, in phase
+ *				with the multiples of D on the wall clock,
+ *				with that time as the timestamp of every line
+ *				(sched.h), until SIGTERM or SIGINT;
  *	--execd			Telegraf inputs.execd, signal = "STDIN": one scan
  *				per line read on stdin, exit when stdin closes.
  *
- * With --push each scan goes to InfluxDB through a bounded queue
- * (outq.c): failed attempts that may succeed later are retried with
- * exponential backoff and jitter, honouring Retry-After; scans keep
- * running meanwhile; a rejected batch is dropped and reported. SIGHUP
- * reloads the configuration file (the command line still wins); a bad
- * file keeps the previous settings. SIGTERM and SIGINT end the loop after
- * the current scan, with one last attempt to send what is queued.
+ * With --push each scan goes to InfluxDB from the sender's thread
+ * (sender.h) through a bounded queue (outq.h) that keeps the queue
+ * totals before the breakdowns: scans run on their tick whatever the
+ * server does. SIGHUP reloads the configuration file (the command line
+ * still wins); a bad file keeps the previous settings. SIGTERM and
+ * SIGINT end the loop after the current scan; what is queued then gets
+ * at most STOP_GRACE_MS (5 s) to be delivered, and what is not is
+ * counted and logged. A one-shot push that did not deliver every point
+ * exits 1.
+ *
+ * agent_block_signals(), called first thing by main(), holds SIGTERM,
+ * SIGINT and SIGHUP until the loops install their handlers, so a
+ * signal during start-up is acted on instead of killing the agent;
+ * one-shot runs and the commands let them in again with
+ * agent_unblock_signals().
  *
  * Returns the exit status: 0, 1 for a failure (queue unreadable in
  * one-shot mode, output or push failed), 2 for bad settings.
@@ -32,6 +41,8 @@
 
 #include "settings.h"
 
+void	agent_block_signals(void);
+void	agent_unblock_signals(void);
 int	agent_run(const struct settings *, const char *);
 int	agent_check(const struct settings *, const char *);
 

@@ -5,6 +5,7 @@
  * Trusts the settings (checked by settings.c) but not the server: its
  * replies are bounded and made printable before they reach a log line.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #define PFQMON_VERSION "0.1.0"
 #endif
 
-#define REPLY_MAX		4096	/* bytes of a response body kept */
+#define REPLY_MAX		4096	/* bytes of a response body read */
 #define RETRY_AFTER_MAX		600	/* seconds, as Telegraf caps it */
 
 struct pusher {
@@ -32,20 +33,44 @@ struct pusher {
 	int	gzip;
 	struct buf body;		/* the compressed request body */
 	struct buf reply;		/* the start of the response body */
+	int	reply_cut;		/* the body was longer: not read on */
+	atomic_int *cancel;		/* set by another thread: give up */
 	unsigned retry_after;
 	char	errbuf[CURL_ERROR_SIZE];
 };
 
-/* on_body - keep the first REPLY_MAX bytes of the response */
+/*
+ * on_body - keep the first REPLY_MAX bytes of the response and stop
+ * reading there: a hostile server could send a body without end, and
+ * InfluxDB's error bodies are short.
+ */
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct pusher *p = ctx;
 	size_t	n = size * nmemb, room = REPLY_MAX - p->reply.len;
 
-	if (p->reply.len < REPLY_MAX)
-		buf_add(&p->reply, data, n < room ? n : room);
-	return n;
+	if (n <= room) {
+		buf_add(&p->reply, data, n);
+		return n;
+	}
+	buf_add(&p->reply, data, room);
+	p->reply_cut = 1;
+	return 0;			/* libcurl ends the transfer */
+}
+
+/* on_progress - called about once a second at least: give up if told */
+static int
+on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct pusher *p = ctx;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return p->cancel != NULL && atomic_load(p->cancel);
 }
 
 /* on_header - remember Retry-After: seconds, or an HTTP date */
@@ -177,6 +202,9 @@ setup(struct pusher *p, const struct settings *s, const char *url)
 	SET(CURLOPT_WRITEDATA, p);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, p);
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, p);
 	if (s->push_ca_file)
 		SET(CURLOPT_CAINFO, s->push_ca_file);
 	if (s->push_insecure) {
@@ -268,6 +296,7 @@ push_send(struct pusher *p, const char *data, size_t len, struct push_reply *r)
 
 	memset(r, 0, sizeof(*r));
 	buf_reset(&p->reply);
+	p->reply_cut = 0;
 	p->retry_after = 0;
 	p->errbuf[0] = '\0';
 	if (p->gzip) {
@@ -287,6 +316,9 @@ push_send(struct pusher *p, const char *data, size_t len, struct push_reply *r)
 		return;
 	}
 	rc = curl_easy_perform(p->curl);
+	/* A reply we stopped reading on purpose is still a reply. */
+	if (rc == CURLE_WRITE_ERROR && p->reply_cut)
+		rc = CURLE_OK;
 	if (rc != CURLE_OK) {
 		r->result = PUSH_RETRY;
 		snprintf(r->error, sizeof(r->error), "%s%s%s",
@@ -305,6 +337,13 @@ push_send(struct pusher *p, const char *data, size_t len, struct push_reply *r)
 	reason(p, r, what);
 	r->result = r->status == 429 || r->status >= 500 ? PUSH_RETRY :
 	    PUSH_REJECTED;
+}
+
+/* push_set_cancel - a flag another thread sets to end a request early */
+void
+push_set_cancel(struct pusher *p, atomic_int *flag)
+{
+	p->cancel = flag;
 }
 
 /* push_free - release the handle and its buffers */

@@ -19,8 +19,14 @@
  *	The reply says what to do with the batch: PUSH_OK (2xx), PUSH_RETRY
  *	(429, 5xx, a timeout or a connection error; retry_after is the
  *	server's Retry-After in seconds, or 0), or PUSH_REJECTED (any other
- *	status: the server will never take this batch). error holds a
- *	printable one-line reason with the server's error body.
+ *	status, 3xx included: redirects are not followed, and the server
+ *	will never take this batch). error holds a printable one-line
+ *	reason with the start of the server's error body. At most 4 KiB of
+ *	a response body is read; a longer one ends the transfer there.
+ *
+ *	push_set_cancel() gives the pusher a flag another thread may set
+ *	(the agent stopping): libcurl checks it at least about once a
+ *	second, and a request in progress then ends as PUSH_RETRY.
  *
  * SECURITY
  *	Only http and https are allowed, redirects are not followed, and
@@ -29,6 +35,7 @@
 #ifndef PFQ_PUSH_H
 #define PFQ_PUSH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,10 +56,10 @@ struct push_reply {
 
 /* Counters reported in postfix_queue_scan (see docs/metrics.md). */
 struct push_stats {
-	uint64_t sent;			/* batches the server accepted */
-	uint64_t retried;		/* attempts that will be retried */
-	uint64_t rejected;		/* batches the server refused (4xx) */
-	uint64_t dropped;		/* batches lost to a full buffer */
+	uint64_t sent;			/* points the server accepted */
+	uint64_t retried;		/* requests that failed and will be retried */
+	uint64_t rejected;		/* points the server refused (4xx) */
+	uint64_t dropped;		/* points never sent: buffer full, stopping */
 	uint64_t buffer_bytes;		/* bytes waiting now */
 };
 
@@ -60,6 +67,7 @@ struct pusher;
 
 struct pusher *push_create(const struct settings *, char *, size_t);
 void	push_send(struct pusher *, const char *, size_t, struct push_reply *);
+void	push_set_cancel(struct pusher *, atomic_int *);
 void	push_free(struct pusher *);
 
 #endif

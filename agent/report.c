@@ -304,13 +304,10 @@ report_schema(struct buf *out)
 	agg_free(a);
 }
 
-/* report_write - the whole report of one scan */
-void
-report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
-    const struct scan_stats *st)
+/* put_breakdowns - every breakdown, in the schema's order */
+static void
+put_breakdowns(struct buf *out, const struct agg *a, const struct report_opts *o)
 {
-	put_queues(out, a, o);
-	put_ages(out, a, o);
 	put_breakdown(out, a, o, DIM_SENDER, M_SENDER, T_SENDER);
 	/* Absent, not empty: "no SASL user" would be a claim the source cannot make. */
 	if (!o->no_identity) {
@@ -319,5 +316,26 @@ report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
 	}
 	put_breakdown(out, a, o, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN);
 	put_breakdown(out, a, o, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN);
+}
+
+/* report_write - the whole report of one scan */
+void
+report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
+    const struct scan_stats *st)
+{
+	put_queues(out, a, o);
+	put_ages(out, a, o);
+	put_breakdowns(out, a, o);
 	report_scan(out, o, st);
+}
+
+/* report_write_split - the same lines, core and breakdowns apart */
+void
+report_write_split(struct buf *core, struct buf *detail, const struct agg *a,
+    const struct report_opts *o, const struct scan_stats *st)
+{
+	put_queues(core, a, o);
+	put_ages(core, a, o);
+	report_scan(core, o, st);
+	put_breakdowns(detail, a, o);
 }

@@ -11,6 +11,11 @@
  * report_scan() writes the postfix_queue_scan line alone: what an agent
  * reports for a scan that could not read the queue.
  *
+ * report_write_split() writes the same lines in two buffers: core (the
+ * per-queue, total, age and scan lines: what the alerts watch) and
+ * detail (the breakdowns), so that the push can keep the first when it
+ * must drop something.
+ *
  * report_schema() appends the names report_write() emits, one line per
  * measurement, "measurement MEASUREMENT tags KEYS fields KEYS" (comma-
  * separated keys, "-" for none), then one line "tagvalues KEY VALUES"
@@ -43,6 +48,8 @@ struct report_opts {
 
 void	report_write(struct buf *, const struct agg *, const struct report_opts *,
 	    const struct scan_stats *);
+void	report_write_split(struct buf *, struct buf *, const struct agg *,
+	    const struct report_opts *, const struct scan_stats *);
 void	report_scan(struct buf *, const struct report_opts *,
 	    const struct scan_stats *);
 void	report_schema(struct buf *);

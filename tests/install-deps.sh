@@ -19,6 +19,7 @@ ALL=("${DEMO[@]}"
 	systemd openssl				# systemd-analyze verify; a test TLS certificate
 	influxdb influxdb-client curl		# the line-protocol parser of record
 	time					# make bench: peak RSS
+	faketime				# wall-clock steps under a running agent
 )
 BENCH=("${DEMO[@]}" time)
 case $profile in

@@ -100,6 +100,10 @@ group "rescan cache: every change between scans is seen" \
     "$PYTHON" tests/integration/test_rescan.py
 group "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
     "$PYTHON" tests/integration/test_agent.py
+group "push: hostile servers, scans larger than the buffer (real InfluxDB 1.x)" \
+    "$PYTHON" tests/integration/test_push.py
+group "agent edges: not a queue, a moved queue, clock steps, FIFOs, secrets, signals" \
+    "$PYTHON" tests/integration/test_edges.py
 group "privileges: root is dropped, the spool cannot be changed" \
     "$PYTHON" tests/integration/test_privileges.py
 group "sources: queue files, showq and postqueue -j agree (real Postfix)" \

@@ -34,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
+from fixtures import AS_ROOT  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
@@ -113,10 +114,16 @@ def limit_plain():
     resource.setrlimit(resource.RLIMIT_AS, (BOUND_AS, BOUND_AS))
 
 
+def as_root(spool):
+    """--user root for the spools that are root's (most of them), not for
+    those given to another owner."""
+    return AS_ROOT if os.stat(spool.dir).st_uid == 0 else []
+
+
 def run(binary, spool, args, bounded):
     start = time.monotonic()
     try:
-        res = subprocess.run([binary, "--queue-dir", spool.dir, "--now", str(NOW)]
+        res = subprocess.run([binary, *as_root(spool), "--queue-dir", spool.dir, "--now", str(NOW)]
                              + args, capture_output=True, timeout=BOUND_SECONDS,
                              preexec_fn=limit_plain if bounded else None)
     except subprocess.TimeoutExpired:
@@ -171,7 +178,7 @@ def check_select(name, spool, got):
     """select over every mail queue: each counted message once, as an ID."""
     tag = "%s [select, asan+ubsan]" % name
     try:
-        res = subprocess.run([PFQMON_SAN, "select", "--queue-dir", spool.dir]
+        res = subprocess.run([PFQMON_SAN, "select", *as_root(spool), "--queue-dir", spool.dir]
                              + ALL_QUEUES, capture_output=True, timeout=BOUND_SECONDS)
     except subprocess.TimeoutExpired:
         tap(False, tag + ": finishes")
@@ -394,8 +401,8 @@ def case_valgrind(root, spools):
         tap(False, "valgrind is not installed")
         return
     for name, sp in spools:
-        for cmd in ([PFQMON, "--queue-dir", sp.dir, "--top", "0"],
-                    [PFQMON, "select", "--queue-dir", sp.dir] + ALL_QUEUES):
+        for cmd in ([PFQMON, *as_root(sp), "--queue-dir", sp.dir, "--top", "0"],
+                    [PFQMON, "select", *as_root(sp), "--queue-dir", sp.dir] + ALL_QUEUES):
             res = subprocess.run(["valgrind", "-q", "--vgdb=no", "--error-exitcode=9",
                                   "--leak-check=full", "--errors-for-leak-kinds=all"]
                                  + cmd, capture_output=True, timeout=600)
@@ -522,9 +529,24 @@ def case_unreadable_queue(root):
         and b"active" in res.stderr
     tap(ok, "a queue directory that is a symlink is refused with exit 1",
         err or (res and res.stderr))
-    res, err, _ = run(PFQMON, Spool(root), [], True)
-    tap(res is not None and res.returncode == 0,
-        "an empty queue directory gives zeros and exit 0")
+    empty = Spool(root)
+    for q in ("maildrop", "incoming", "active", "deferred", "hold"):
+        os.makedirs(os.path.join(empty.dir, q))
+    res, err, _ = run(PFQMON, empty, [], True)
+    tap(res is not None and res.returncode == 0
+        and b"postfix_queue_total length=0i" in res.stdout,
+        "empty queues give zeros and exit 0", err or (res and res.stderr))
+    for what, make in (("an empty directory", lambda d: None),
+                       ("a directory of other things (as /var/spool or /etc)",
+                        lambda d: [os.makedirs(os.path.join(d, x)) for x in
+                                   ("mail", "cron", "postfix", "defer", "corrupt")])):
+        sp = Spool(root)
+        make(sp.dir)
+        res, err, _ = run(PFQMON, sp, [], True)
+        tap(res is not None and res.returncode == 1 and not res.stdout
+            and b"not a Postfix queue directory" in res.stderr,
+            "%s is not a queue: exit 1, nothing printed" % what,
+            err or (res and res.stderr))
 
 
 def case_syscall_faults(root):
@@ -562,7 +584,7 @@ def case_syscall_faults(root):
     ]
     for what, sargs, scan, length in faults:
         res = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null"] + sargs
-                             + [PFQMON, "--queue-dir", sp.dir], capture_output=True,
+                             + [PFQMON, *as_root(sp), "--queue-dir", sp.dir], capture_output=True,
                              timeout=BOUND_SECONDS)
         problems = []
         if res.returncode != 0:

@@ -104,7 +104,7 @@ def test_interval_push(influx, url):
     with open(cfg, "w") as f:
         json.dump({"queue_dir": SPOOL, "interval": "1s", "push": url,
                    "push_db": "agent", "tag": {"host": "agent-a"},
-                   "verbose": True, "top": 5}, f)
+                   "verbose": True, "top": 5, **fixtures.AS_ROOT_KEYS}, f)
     influx.query("CREATE DATABASE agent")
     a = Agent(["--config", cfg])
     wait_until(lambda: len(a.scans()) >= 4, 15)
@@ -117,7 +117,7 @@ def test_interval_push(influx, url):
     tap(got == scans and all(t % 1000000000 == 0 for t in got),
         "agent: every scan arrives in InfluxDB, stamped with its aligned time",
         ["scans %s" % sorted(scans), "arrived %s" % sorted(got)])
-    one = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--top", "5"],
+    one = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--top", "5"],
                          capture_output=True).stdout
     per_scan = len(one.splitlines())
     total = 0
@@ -133,7 +133,7 @@ def test_interval_push(influx, url):
 def test_outage(influx, url):
     """InfluxDB down for several scans: all of them arrive afterwards."""
     influx.query("CREATE DATABASE outage")
-    a = Agent(["--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db",
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db",
                "outage", "--tag", "host=agent-b", "-v", "--push-timeout", "2s"])
     wait_until(lambda: len(arrived(influx, "outage", "agent-b")) >= 2, 15)
     influx.stop()
@@ -153,58 +153,84 @@ def test_outage(influx, url):
         ["missing %s" % sorted(scans - got), err[-800:]])
 
 
-def batch_size():
-    """Bytes of one pushed scan of the sample spool, timestamps included."""
-    out = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--tag", "host=agent-c"],
-                         capture_output=True).stdout
-    return len(out) + 20 * len(out.splitlines())
+CORE = (b"postfix_queue ", b"postfix_queue,", b"postfix_queue_total", b"postfix_queue_age",
+        b"postfix_queue_scan")
+
+
+def scan_parts():
+    """Bytes of the core lines and of the breakdown rows of one pushed scan
+    of the sample spool (timestamps included), and its measurements."""
+    out = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--tag",
+                          "host=agent-c"], capture_output=True).stdout.splitlines()
+    core = sum(len(l) + 21 for l in out if l.startswith(CORE))
+    detail = sum(len(l) + 21 for l in out if not l.startswith(CORE))
+    return core, detail, len(out), sorted({l.split(b" ")[0].split(b",")[0].decode()
+                                           for l in out})
 
 
 def test_small_buffer(influx, url):
-    """A buffer of two scans and a longer outage: the oldest go, counted."""
+    """A buffer that holds the queue totals of a dozen scans but the rows
+    of only two, and an outage of about eight scans: breakdown rows of the
+    oldest scans go, every queue total arrives, every point is either
+    delivered or counted as dropped, and the drops are logged."""
+    core, detail, per_scan, measurements = scan_parts()
+    size = core * 12 + detail * 2
     influx.query("CREATE DATABASE small")
-    size = int(batch_size() * 2.5)
-    a = Agent(["--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db",
-               "small", "--tag", "host=agent-c", "-v", "--push-buffer-bytes", str(size),
-               "--push-timeout", "2s"])
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", SPOOL, "--interval", "1s", "--push", url,
+               "--push-db", "small", "--tag", "host=agent-c", "-v", "--push-buffer-bytes",
+               str(size), "--push-timeout", "2s"])
     wait_until(lambda: len(arrived(influx, "small", "agent-c")) >= 2, 15)
     influx.stop()
     time.sleep(6.5)
     influx.start()
-    time.sleep(1)
-    wait_until(lambda: len(a.scans() - arrived(influx, "small", "agent-c")) <= 3
-               and "accepts data again" in a.stderr(), 40, 0.5)
-    time.sleep(2)
+    wait_until(lambda: "accepts data again" in a.stderr(), 40, 0.5)
+    time.sleep(3)
     rc = a.stop()
-    scans, got = a.scans(), arrived(influx, "small", "agent-c")
-    missing = sorted(scans - got)
-    later = sorted(t for t in got if missing and t > missing[0])
-    reported = influx.points("small", "SELECT last(\"push_dropped\") FROM postfix_queue_scan "
-                             "WHERE host = 'agent-c'")
+    scans, totals = a.scans(), arrived(influx, "small", "agent-c")
+    senders = {row[0] for row in influx.points(
+        "small", "SELECT \"length\" FROM postfix_queue_sender WHERE host = 'agent-c'")}
+    stored = 0
+    for meas in measurements:
+        stored += len(influx.points("small", "SELECT * FROM \"%s\" WHERE host = "
+                                    "'agent-c'" % meas))
+    # The last scan line reports the drops of the scans before it.
+    last = max(scans)
+    dropped = influx.points("small", "SELECT \"push_dropped\" FROM postfix_queue_scan "
+                            "WHERE host = 'agent-c' AND time = %d" % last)
     err = a.stderr()
-    logged = sum(int(l.split("dropped the ")[1].split()[0])
-                 for l in err.splitlines() if "dropped the " in l)
-    tap(rc == 0 and len(missing) >= 2 and reported and reported[0][1] == len(missing)
-        == logged and all(m < later[0] for m in missing) and len(later) >= 2,
-        "agent: a buffer too small for the outage drops exactly the %d oldest scans "
-        "and reports them" % len(missing),
-        ["missing %s" % missing, "later %s" % later[:4], "reported %s logged %d"
-         % (reported, logged), err[-600:]])
+    logged = sum(int(l.split("dropped ")[1].split()[0])
+                 for l in err.splitlines() if "push buffer full" in l)
+    lost_rows = sorted(scans - senders)
+    problems = []
+    if rc != 0:
+        problems.append("exit %r" % rc)
+    if not lost_rows:
+        problems.append("the outage dropped nothing: the test proves nothing")
+    if totals != scans:
+        problems.append("queue totals lost for %s" % sorted(scans - totals))
+    if lost_rows and any(t > min(lost_rows) and t < max(lost_rows) for t in senders):
+        problems.append("a newer scan's rows were dropped before an older one's")
+    if not dropped or dropped[0][1] != logged or stored + logged != per_scan * len(scans):
+        problems.append("points: %d stored + %d dropped (logged; reported %s) != %d x %d"
+                        % (stored, logged, dropped, per_scan, len(scans)))
+    tap(not problems, "agent: a buffer too small for the outage drops the breakdown rows "
+        "of the %d oldest scans, keeps every queue total, and counts every point"
+        % len(lost_rows), problems + [err[-600:]])
 
 
 def test_rejected(influx, url):
     """404 and 400: reported with the server's words, dropped, not retried."""
-    a = Agent(["--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db",
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db",
                "nosuchdb", "-v"])
     wait_until(lambda: len(a.scans()) >= 3, 10)
     rc = a.stop()
     err = a.stderr()
-    rejected = [l for l in err.splitlines() if "rejected a scan" in l]
+    rejected = [l for l in err.splitlines() if "points, which are dropped" in l]
     tap(rc == 0 and len(rejected) == len(a.scans()) and "database not found" in err
         and "retrying" not in err,
         "agent: a database that does not exist (404) is reported once per scan, "
         "never retried", [err[-600:]])
-    res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-db",
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url, "--push-db",
                           "nosuchdb"], capture_output=True, timeout=30)
     tap(res.returncode == 1 and b"database not found" in res.stderr
         and b"not delivered" in res.stderr,
@@ -212,7 +238,7 @@ def test_rejected(influx, url):
         [res.stderr.decode()])
     influx.query("CREATE DATABASE conflict")
     influx.write("conflict", b'postfix_queue_total,host=agent-d length="text"\n')
-    res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-db",
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url, "--push-db",
                           "conflict", "--tag", "host=agent-d"], capture_output=True,
                          timeout=30)
     tap(res.returncode == 1 and b"HTTP 400" in res.stderr
@@ -242,7 +268,7 @@ def test_execd():
     with open(os.path.join(bad, "ABCDEF00001"), "wb") as f:
         f.write(b"not a queue file")
     os.chmod(os.path.join(bad, "ABCDEF00001"), 0o700)
-    p = subprocess.Popen([PFQMON, "--execd", "--queue-dir", SPOOL, "-v"],
+    p = subprocess.Popen([PFQMON, "--execd", *fixtures.AS_ROOT, "--queue-dir", SPOOL, "-v"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     batches = []
@@ -268,7 +294,7 @@ def test_execd():
     tap(lines and all(l[:3] in ("I! ", "W! ", "E! ") for l in lines)
         and any("not a valid queue file" in l for l in lines),
         "execd: stderr lines carry Telegraf's level prefixes", lines[:3])
-    p = subprocess.Popen([PFQMON, "--execd", "--queue-dir", SPOOL],
+    p = subprocess.Popen([PFQMON, "--execd", *fixtures.AS_ROOT, "--queue-dir", SPOOL],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     time.sleep(0.3)
     p.send_signal(signal.SIGTERM)
@@ -314,7 +340,7 @@ def test_config():
         "config: a missing file -> exit 2", [res.stderr])
     cfg = os.path.join(ROOT, "top.json")
     with open(cfg, "w") as f:
-        json.dump({"queue_dir": SPOOL, "top": 1}, f)
+        json.dump({"queue_dir": SPOOL, "top": 1, **fixtures.AS_ROOT_KEYS}, f)
     out = subprocess.run([PFQMON, "--config", cfg, "--top", "3"], capture_output=True).stdout
     rows = [l for l in out.splitlines() if l.startswith(b"postfix_queue_sender,")]
     tap(len(rows) == 4, "config: the command line wins (--top 3 over \"top\": 1)",
@@ -325,11 +351,11 @@ def test_reload():
     """SIGHUP re-reads the file; a broken file keeps the old settings."""
     cfg = os.path.join(ROOT, "reload.json")
     with open(cfg, "w") as f:
-        json.dump({"queue_dir": SPOOL, "interval": "1s", "top": 1}, f)
+        json.dump({"queue_dir": SPOOL, "interval": "1s", "top": 1, **fixtures.AS_ROOT_KEYS}, f)
     a = Agent(["--config", cfg])
     wait_until(lambda: a.stdout().count(b"postfix_queue_scan") >= 2, 10)
     with open(cfg, "w") as f:
-        json.dump({"queue_dir": SPOOL, "interval": "1s", "top": 2}, f)
+        json.dump({"queue_dir": SPOOL, "interval": "1s", "top": 2, **fixtures.AS_ROOT_KEYS}, f)
     a.proc.send_signal(signal.SIGHUP)
     n = a.stdout().count(b"postfix_queue_scan")
     wait_until(lambda: a.stdout().count(b"postfix_queue_scan") >= n + 2, 10)
@@ -388,7 +414,7 @@ def test_scripted():
     Scripted.script = [(503, {"Retry-After": "2"}), (429, {"Retry-After": "1"}), (204, {})]
     Scripted.seen = []
     env = dict(os.environ, PFQ_TEST_TOKEN="s3cret")
-    res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-bucket",
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url, "--push-bucket",
                           "b/autogen", "--push-org", "my org", "--push-token-env",
                           "PFQ_TEST_TOKEN"], capture_output=True, env=env, timeout=60)
     seen = Scripted.seen
@@ -411,7 +437,7 @@ def test_scripted():
     with open(pw, "w") as f:
         f.write("pa:ss\n")
     Scripted.script, Scripted.seen = [(204, {})], []
-    res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url + "/", "--push-db",
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url + "/", "--push-db",
                           "d b", "--push-rp", "r", "--push-user", "u", "--push-password-file",
                           pw, "--push-no-gzip"], capture_output=True, timeout=30)
     s = Scripted.seen[0] if Scripted.seen else (0, "", {}, b"")
@@ -422,7 +448,7 @@ def test_scripted():
         "uncompressed on request", [res.stderr.decode(), s[1], s[2]])
 
     Scripted.script, Scripted.seen, Scripted.ports = [], [], []
-    a = Agent(["--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db", "d",
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", SPOOL, "--interval", "1s", "--push", url, "--push-db", "d",
                "-v"])
     wait_until(lambda: len(Scripted.seen) >= 3, 10)
     a.stop()
@@ -431,7 +457,7 @@ def test_scripted():
         [Scripted.ports])
 
     Scripted.script, Scripted.seen = [(503, {})] * 10, []
-    res = subprocess.run([PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-db", "d"],
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url, "--push-db", "d"],
                          capture_output=True, timeout=60)
     tap(res.returncode == 1 and len(Scripted.seen) == 4 and b"not delivered" in res.stderr,
         "push: one-shot gives up after 4 attempts and exits 1, saying so",
@@ -451,7 +477,7 @@ def test_tls():
     ctx.load_cert_chain(cert, key)
     srv = serve(ctx)
     url = "https://127.0.0.1:%d" % srv.server_address[1]
-    base = [PFQMON, "--queue-dir", SPOOL, "--push", url, "--push-db", "d"]
+    base = [PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--push", url, "--push-db", "d"]
     Scripted.script, Scripted.seen = [], []
     refused = subprocess.run(base, capture_output=True, timeout=60)
     with_ca = subprocess.run(base + ["--push-ca-file", cert], capture_output=True, timeout=30)

@@ -1,11 +1,13 @@
 /*
- * test_agentparts.c - the push queue and the settings: bounds, drops,
- * parsing, merging (command line over file) and impossible combinations.
+ * test_agentparts.c - the push queue, the interval schedule and the
+ * settings: bounds, drops, priorities, clock steps, parsing, merging
+ * (command line over file) and impossible combinations.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "outq.h"
+#include "sched.h"
 #include "settings.h"
 #include "unit.h"
 #include "xalloc.h"
@@ -19,34 +21,201 @@ batch(size_t len, char c)
 	return p;
 }
 
+/* push - a batch of len bytes of c, one point, into scan */
+static uint64_t
+push(struct outq *q, size_t len, char c, enum outq_class cls, uint64_t scan)
+{
+	return outq_push(q, batch(len, c), len, 1, cls, scan);
+}
+
+/* take - the letter of the next batch to send, alone, or 0 */
+static char
+take(struct outq *q)
+{
+	struct outq_batch *b = outq_take(q, 1);
+	char	c;
+
+	if (b == NULL)
+		return 0;
+	c = b->data[0];
+	outq_batch_free(b);
+	return c;
+}
+
 START_TEST(outq_keeps_order_and_bound)
 {
 	struct outq q;
 
 	outq_init(&q, 100);
-	ck_assert_uint_eq(outq_push(&q, batch(40, 'a'), 40), 0);
-	ck_assert_uint_eq(outq_push(&q, batch(40, 'b'), 40), 0);
-	ck_assert_uint_eq(q.bytes, 80);
+	ck_assert_uint_eq(push(&q, 40, 'a', OUTQ_DETAIL, 1), 0);
+	ck_assert_uint_eq(push(&q, 40, 'b', OUTQ_DETAIL, 2), 0);
+	ck_assert_uint_eq(outq_bytes(&q), 80);
 	/* 30 more bytes do not fit: the oldest goes, and is counted. */
-	ck_assert_uint_eq(outq_push(&q, batch(30, 'c'), 30), 1);
-	ck_assert_uint_eq(q.dropped, 1);
-	ck_assert_uint_eq(q.dropped_bytes, 40);
-	ck_assert_int_eq(outq_head(&q)->data[0], 'b');
-	outq_pop(&q);
-	ck_assert_int_eq(outq_head(&q)->data[0], 'c');
-	ck_assert_uint_eq(q.count, 1);
-	ck_assert_uint_eq(q.bytes, 30);
-	/* A batch larger than the whole bound is dropped itself. */
-	ck_assert_uint_eq(outq_push(&q, batch(101, 'd'), 101), 1);
-	ck_assert_uint_eq(q.dropped, 2);
-	ck_assert_int_eq(outq_head(&q)->data[0], 'c');
+	ck_assert_uint_eq(push(&q, 30, 'c', OUTQ_DETAIL, 3), 1);
+	ck_assert_uint_eq(outq_dropped(&q), 1);
+	ck_assert_int_eq(take(&q), 'b');
+	ck_assert_uint_eq(outq_count(&q), 1);
+	ck_assert_uint_eq(outq_bytes(&q), 30);
+	/* A detail batch larger than the whole bound is dropped itself. */
+	ck_assert_uint_eq(push(&q, 101, 'd', OUTQ_DETAIL, 4), 1);
+	ck_assert_uint_eq(outq_dropped(&q), 2);
+	ck_assert_uint_eq(outq_points(&q), 1);
 	/* Several old batches can go for one new one. */
-	ck_assert_uint_eq(outq_push(&q, batch(20, 'e'), 20), 0);
-	ck_assert_uint_eq(outq_push(&q, batch(100, 'f'), 100), 2);
-	ck_assert_uint_eq(q.dropped, 4);
-	ck_assert_uint_eq(q.count, 1);
+	ck_assert_uint_eq(push(&q, 20, 'e', OUTQ_DETAIL, 5), 0);
+	ck_assert_uint_eq(push(&q, 100, 'f', OUTQ_CORE, 6), 2);
+	ck_assert_uint_eq(outq_dropped(&q), 4);
+	ck_assert_uint_eq(outq_count(&q), 1);
 	outq_free(&q);
-	ck_assert_ptr_null(outq_head(&q));
+	ck_assert_ptr_null(outq_take(&q, 1000));
+}
+END_TEST
+
+START_TEST(outq_core_before_detail)
+{
+	struct outq q;
+
+	outq_init(&q, 1000);
+	push(&q, 10, 'a', OUTQ_CORE, 1);
+	push(&q, 10, 'b', OUTQ_DETAIL, 1);
+	push(&q, 10, 'c', OUTQ_CORE, 2);
+	push(&q, 10, 'd', OUTQ_DETAIL, 2);
+	/* Every scan's totals first, oldest first; then the breakdowns. */
+	ck_assert_int_eq(take(&q), 'a');
+	ck_assert_int_eq(take(&q), 'c');
+	ck_assert_int_eq(take(&q), 'b');
+	ck_assert_int_eq(take(&q), 'd');
+	ck_assert_int_eq(take(&q), 0);
+	outq_free(&q);
+}
+END_TEST
+
+START_TEST(outq_detail_never_displaces_core)
+{
+	struct outq q;
+
+	outq_init(&q, 100);
+	push(&q, 60, 'a', OUTQ_CORE, 1);
+	push(&q, 30, 'b', OUTQ_DETAIL, 1);
+	/* A second scan's details: the first scan's go, its core stays. */
+	ck_assert_uint_eq(push(&q, 30, 'c', OUTQ_DETAIL, 2), 1);
+	/* More of the same scan than fits: the newcomer goes, not the rest. */
+	ck_assert_uint_eq(push(&q, 30, 'd', OUTQ_DETAIL, 2), 1);
+	ck_assert_int_eq(take(&q), 'a');
+	ck_assert_int_eq(take(&q), 'c');
+	ck_assert_int_eq(take(&q), 0);
+	outq_free(&q);
+}
+END_TEST
+
+START_TEST(outq_scan_larger_than_the_bound)
+{
+	struct outq q;
+	int	i;
+
+	/* As --push-buffer-bytes 1024 with a report of many kilobytes. */
+	outq_init(&q, 100);
+	ck_assert_uint_eq(push(&q, 150, 'a', OUTQ_CORE, 1), 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_uint_eq(push(&q, 40, 'x', OUTQ_DETAIL, 1), 1);
+	ck_assert_uint_eq(outq_dropped(&q), 5);
+	/* The newer scan's core replaces the older one's, not both lost. */
+	ck_assert_uint_eq(push(&q, 150, 'b', OUTQ_CORE, 2), 1);
+	ck_assert_int_eq(take(&q), 'b');
+	ck_assert_int_eq(take(&q), 0);
+	outq_free(&q);
+}
+END_TEST
+
+START_TEST(outq_takes_what_fits_in_a_request)
+{
+	struct outq q;
+	struct outq_batch *b;
+
+	outq_init(&q, 1000);
+	push(&q, 10, 'a', OUTQ_CORE, 1);
+	push(&q, 30, 'b', OUTQ_DETAIL, 1);
+	push(&q, 10, 'c', OUTQ_CORE, 2);
+	push(&q, 30, 'd', OUTQ_DETAIL, 2);
+	/* 50 bytes: both cores and the first details; then the rest. */
+	b = outq_take(&q, 50);
+	ck_assert_int_eq(b->data[0], 'a');
+	ck_assert_int_eq(b->next->data[0], 'c');
+	ck_assert_int_eq(b->next->next->data[0], 'b');
+	ck_assert_ptr_null(b->next->next->next);
+	/* Given back, the chain is first again, in its order. */
+	ck_assert_uint_eq(outq_return(&q, b), 0);
+	ck_assert_uint_eq(outq_count(&q), 4);
+	ck_assert_int_eq(take(&q), 'a');
+	ck_assert_int_eq(take(&q), 'c');
+	ck_assert_int_eq(take(&q), 'b');
+	/* One batch larger than the request size still goes, alone. */
+	b = outq_take(&q, 5);
+	ck_assert_int_eq(b->data[0], 'd');
+	ck_assert_ptr_null(b->next);
+	outq_batch_free(b);
+	outq_free(&q);
+}
+END_TEST
+
+START_TEST(outq_return_and_limits)
+{
+	struct outq q;
+	struct outq_batch *b;
+
+	outq_init(&q, 100);
+	push(&q, 40, 'a', OUTQ_DETAIL, 1);
+	push(&q, 40, 'b', OUTQ_DETAIL, 2);
+	b = outq_take(&q, 1);
+	/* While a is out being sent, c fills the queue; a comes back first. */
+	push(&q, 50, 'c', OUTQ_DETAIL, 3);
+	ck_assert_uint_eq(outq_return(&q, b), 1);	/* a itself, the oldest */
+	ck_assert_uint_eq(outq_bytes(&q), 90);
+	ck_assert_uint_eq(outq_set_limit(&q, 60), 1);
+	ck_assert_int_eq(take(&q), 'c');
+	push(&q, 10, 'd', OUTQ_CORE, 4);
+	push(&q, 10, 'e', OUTQ_DETAIL, 4);
+	ck_assert_uint_eq(outq_clear(&q), 2);
+	ck_assert_uint_eq(outq_dropped(&q), 4);
+	ck_assert_uint_eq(outq_count(&q), 0);
+	outq_free(&q);
+}
+END_TEST
+
+START_TEST(sched_follows_monotonic_time)
+{
+	struct sched s;
+	int64_t	stepped, stamp;
+	const int64_t mono0 = 5000, real0 = 1700000000300LL;
+
+	/* First tick: the next whole second of the wall clock. */
+	sched_init(&s, 1000, mono0, real0);
+	ck_assert_int_eq(s.next_mono, mono0 + 700);
+	stamp = sched_fire(&s, mono0 + 700, real0 + 700, &stepped);
+	ck_assert_int_eq(stamp, 1700000001000LL);
+	ck_assert_int_eq(stepped, 0);
+	ck_assert_uint_eq(sched_next(&s, mono0 + 750), 0);
+	ck_assert_int_eq(s.next_mono, mono0 + 1700);
+	/* The wall clock goes back 30 s: the next tick is still 1 s later. */
+	stamp = sched_fire(&s, mono0 + 1700, real0 + 1700 - 30000, &stepped);
+	ck_assert_int_eq(stepped, -30000);
+	ck_assert_int_eq(stamp, 1700000002000LL - 30000);
+	ck_assert_uint_eq(sched_next(&s, mono0 + 1720), 0);
+	ck_assert_int_eq(s.next_mono, mono0 + 2700);
+	/* An hour forward: one tick later, not 3,600 at once. */
+	stamp = sched_fire(&s, mono0 + 2700, real0 + 2700 - 30000 + 3600000,
+	    &stepped);
+	ck_assert_int_eq(stepped, 3600000);
+	ck_assert_uint_eq(sched_next(&s, mono0 + 2710), 0);
+	ck_assert_int_eq(s.next_mono, mono0 + 3700);
+	/* A scan of 2.5 s skips two ticks, and says so. */
+	sched_fire(&s, mono0 + 3700, real0 + 3700 + 3570000, &stepped);
+	ck_assert_int_eq(stepped, 0);
+	ck_assert_uint_eq(sched_next(&s, mono0 + 6200), 2);
+	ck_assert_int_eq(s.next_mono, mono0 + 6700);
+	/* NTP slewing by a few ms is followed silently, stamps stay whole. */
+	stamp = sched_fire(&s, mono0 + 6700, real0 + 6700 + 3570000 + 7, &stepped);
+	ck_assert_int_eq(stepped, 0);
+	ck_assert_int_eq(stamp % 1000, 0);
 }
 END_TEST
 
@@ -210,6 +379,12 @@ agentparts_suite(void)
 	TCase  *tc = tcase_create("outq_settings");
 
 	tcase_add_test(tc, outq_keeps_order_and_bound);
+	tcase_add_test(tc, outq_core_before_detail);
+	tcase_add_test(tc, outq_detail_never_displaces_core);
+	tcase_add_test(tc, outq_scan_larger_than_the_bound);
+	tcase_add_test(tc, outq_takes_what_fits_in_a_request);
+	tcase_add_test(tc, outq_return_and_limits);
+	tcase_add_test(tc, sched_follows_monotonic_time);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, values_are_checked);
 	tcase_add_test(tc, command_line_wins_over_file);

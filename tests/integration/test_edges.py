@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""test_edges - the agent at the edges: a directory that is not a queue,
+a queue directory replaced under a running agent, wall-clock steps,
+FIFOs where files are expected, secrets in URLs and configurations,
+signals during start-up, and a queue owned by root.
+
+Clock steps are played with libfaketime (Debian's faketime package),
+which moves the wall clock of pfqmon alone and leaves its monotonic
+clock alone; without it those cases are skipped, never passed.
+"""
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
+import fixtures  # noqa: E402
+
+PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
+ROOT = tempfile.mkdtemp(prefix="pfqmon-edges.")
+FAKETIME = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or [None])[0]
+
+
+class Agent:
+    """pfqmon in the background, its output in files, stopped by PID."""
+
+    def __init__(self, args, env=None, name="agent"):
+        self.out = open(os.path.join(ROOT, "%s.%d.out" % (name, id(self))), "w+b")
+        self.err = open(os.path.join(ROOT, "%s.%d.err" % (name, id(self))), "w+b")
+        self.proc = subprocess.Popen([PFQMON] + args, stdout=self.out, stderr=self.err,
+                                     env=env)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read().decode("utf-8", "replace")
+
+    def scans(self):
+        """The scan lines printed so far, as (timestamp ns, fields)."""
+        self.out.seek(0)
+        out = []
+        for line in self.out.read().decode().splitlines():
+            if line.startswith("postfix_queue_scan,"):
+                fields = dict(kv.split("=") for kv in line.split(" ")[1].split(","))
+                out.append((int(line.split(" ")[2]), fields))
+        return out
+
+    def lines(self):
+        self.out.seek(0)
+        return self.out.read().decode().splitlines()
+
+
+def wait_until(cond, timeout, step=0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def test_not_a_queue():
+    empty = os.path.join(ROOT, "mnt")
+    os.makedirs(empty)
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", empty],
+                         capture_output=True, timeout=30)
+    tap(res.returncode == 1 and not res.stdout and b"not a Postfix queue directory"
+        in res.stderr, "an empty directory is not a queue: exit 1, nothing printed",
+        [res.returncode, res.stdout[:200], res.stderr])
+    res = subprocess.run([PFQMON, "select", *fixtures.AS_ROOT, "--queue-dir", empty,
+                          "--sender", "a@b.example", "--count"], capture_output=True,
+                         timeout=30)
+    tap(res.returncode == 1 and not res.stdout,
+        "select --count on a directory that is not a queue prints no 0 and exits 1",
+        [res.returncode, res.stdout, res.stderr])
+    if os.geteuid() == 0:
+        res = subprocess.run([PFQMON, "--queue-dir", empty], capture_output=True, timeout=30)
+        tap(res.returncode == 2 and b"--user" in res.stderr and not res.stdout,
+            "as root, a directory without queues cannot say whom to read it as: exit 2",
+            [res.returncode, res.stderr])
+    # An agent started on the empty mount point, then the queue appears
+    # there (renamed into place here; a bind mount below where allowed).
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", empty, "--interval", "200ms"], name="mnt")
+    wait_until(lambda: len(a.scans()) >= 3, 10)
+    before = a.scans()
+    zeros = [l for l in a.lines() if not l.startswith("postfix_queue_scan")]
+    spool = fixtures.restore_spool(os.path.join(ROOT, "queue"))
+    os.rename(empty, empty + ".old")
+    os.rename(spool, empty)
+    ok = wait_until(lambda: any(l.startswith("postfix_queue_total length=9i")
+                                for l in a.lines()), 10)
+    rc = a.stop()
+    err = a.stderr()
+    tap(before and all(f["errors"] == "1i" for _, f in before) and not zeros,
+        "agent on a directory that is not a queue: errors=1 and no zero lines",
+        [before[:2], zeros[:3], err[-300:]])
+    tap(ok and rc == 0 and "another directory now" in err,
+        "agent follows the path when it names another directory (9 messages there now)",
+        [err[-400:]])
+    # A bind mount over an empty directory, where this machine allows it.
+    target = os.path.join(ROOT, "mnt2")
+    os.makedirs(target)
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", target, "--interval", "200ms"],
+              name="mnt2")
+    wait_until(lambda: len(a.scans()) >= 2, 10)
+    m = subprocess.run(["mount", "--bind", empty, target], capture_output=True)
+    if m.returncode != 0:
+        a.stop()
+        tap(True, "agent follows a file system mounted on its queue directory # SKIP "
+            "mount --bind not allowed here: %s" % m.stderr.decode().strip()[:80])
+        return
+    try:
+        ok = wait_until(lambda: any(l.startswith("postfix_queue_total length=9i")
+                                    for l in a.lines()), 10)
+        rc = a.stop()
+    finally:
+        subprocess.run(["umount", target], capture_output=True)
+    tap(ok and rc == 0, "agent follows a file system mounted on its queue directory",
+        [a.stderr()[-300:]])
+
+
+def faketime_env(path):
+    return dict(os.environ, LD_PRELOAD=FAKETIME, FAKETIME_TIMESTAMP_FILE=path,
+                FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1")
+
+
+def test_clock_steps(spool):
+    if FAKETIME is None:
+        for name in ("a wall clock stepped back 30 s", "a wall clock stepped forward 1 h"):
+            tap(True, "%s # SKIP libfaketime (Debian package faketime) is not installed"
+                % name)
+        return
+    ts = os.path.join(ROOT, "faketime")
+    with open(ts, "w") as f:
+        f.write("+0\n")
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", spool, "--interval", "1s"],
+              env=faketime_env(ts), name="back")
+    wait_until(lambda: len(a.scans()) >= 3, 10)
+    with open(ts + ".new", "w") as f:
+        f.write("-30s\n")
+    os.rename(ts + ".new", ts)
+    n = len(a.scans())
+    t0 = time.monotonic()
+    wait_until(lambda: len(a.scans()) >= n + 4, 15)
+    took = time.monotonic() - t0
+    rc = a.stop()
+    err = a.stderr()
+    warnings = [l for l in err.splitlines() if l.startswith("W!")]
+    stamps = [t for t, _ in a.scans()]
+    back = [b - a_ for a_, b in zip(stamps, stamps[1:]) if b < a_]
+    tap(rc == 0 and len(a.scans()) >= n + 4 and took < 8 and len(warnings) <= 1
+        and back and all(s % 1000000000 == 0 for s in stamps),
+        "a wall clock stepped back 30 s: scans go on every second (4 in %.1f s), "
+        "stamps follow the clock, %d log line" % (took, len(warnings)),
+        [err[-400:], stamps[-6:]])
+    with open(ts, "w") as f:
+        f.write("+0\n")
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", spool, "--interval", "100ms"],
+              env=faketime_env(ts), name="fwd")
+    wait_until(lambda: len(a.scans()) >= 5, 10)
+    with open(ts + ".new", "w") as f:
+        f.write("+1h\n")
+    os.rename(ts + ".new", ts)
+    n = len(a.scans())
+    wait_until(lambda: len(a.scans()) >= n + 10, 15)
+    time.sleep(0.5)
+    rc = a.stop()
+    err = a.stderr()
+    warnings = [l for l in err.splitlines() if l.startswith("W!")]
+    tap(rc == 0 and len(a.scans()) >= n + 10 and len(warnings) <= 1,
+        "a wall clock stepped forward 1 h at --interval 100ms: scans go on, %d log "
+        "line(s), not one per missed tick" % len(warnings), [err[-400:]])
+
+
+def test_fifos(spool):
+    fifo = os.path.join(ROOT, "fifo")
+    os.mkfifo(fifo)
+    for what, args in (("--config", ["--config", fifo]),
+                       ("--push-password-file", ["--push", "http://127.0.0.1:9", "--push-db",
+                                                 "d", "--push-user", "u",
+                                                 "--push-password-file", fifo]),
+                       ("--push-token-file", ["--push", "http://127.0.0.1:9",
+                                              "--push-bucket", "b", "--push-token-file",
+                                              fifo]),
+                       ("--push-ca-file", ["--push", "https://127.0.0.1:9", "--push-db",
+                                           "d", "--push-ca-file", fifo])):
+        try:
+            res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", spool] + args,
+                                 capture_output=True, timeout=10)
+            ok = res.returncode == 2 and b"not a regular file" in res.stderr
+            detail = [res.returncode, res.stderr]
+        except subprocess.TimeoutExpired:
+            ok, detail = False, ["hangs"]
+        tap(ok, "a FIFO as %s is refused at once: exit 2" % what, detail)
+    cfg = os.path.join(ROOT, "reload.json")
+    with open(cfg, "w") as f:
+        json.dump({"queue_dir": spool, "interval": "200ms", **fixtures.AS_ROOT_KEYS}, f)
+    a = Agent(["--config", cfg], name="fifo")
+    wait_until(lambda: len(a.scans()) >= 2, 10)
+    os.unlink(cfg)
+    os.mkfifo(cfg)
+    a.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "keeping the previous configuration" in a.stderr(), 5)
+    n = len(a.scans())
+    wait_until(lambda: len(a.scans()) >= n + 3, 5)
+    t0 = time.monotonic()
+    rc = a.stop(timeout=10)
+    tap(rc == 0 and len(a.scans()) >= n + 3 and time.monotonic() - t0 < 5
+        and "not a regular file" in a.stderr(),
+        "a FIFO as the configuration on SIGHUP: refused, scans go on, SIGTERM works",
+        [rc, a.stderr()[-300:]])
+
+
+def test_secrets(spool):
+    url = "http://pfquser:s3cretpw@127.0.0.1:9/?u=pfquser&p=s3cretq"
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", spool, "--push", url,
+                          "--push-db", "d", "--push-connect-timeout", "500ms"],
+                         capture_output=True, timeout=60)
+    tap(res.returncode == 1 and b"127.0.0.1:9" in res.stderr
+        and b"s3cret" not in res.stderr + res.stdout,
+        "a password in the push URL is never printed in errors", [res.stderr[-300:]])
+    res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", spool, "--push", url,
+                          "--push-db", "d", "--check-config"], capture_output=True, timeout=30)
+    tap(res.returncode == 0 and b"***@127.0.0.1:9" in res.stdout
+        and b"s3cret" not in res.stderr + res.stdout,
+        "--check-config shows the push URL without its credentials", [res.stdout])
+    cfg = os.path.join(ROOT, "secret.json")
+    with open(os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+        f.write(b'{"push": "http://127.0.0.1:9", "push_db": "d",\n'
+                b' "push_password": "hunt\x01er2"}\n')
+    res = subprocess.run([PFQMON, "--config", cfg], capture_output=True, timeout=30)
+    tap(res.returncode == 2 and b"hunt" not in res.stderr and b"er2" not in res.stderr
+        and len(res.stderr.splitlines()) == 1,
+        "a configuration error never quotes the file (a password with a control "
+        "character)", [res.stderr])
+
+
+def test_early_signals(spool):
+    """Started as the default set-up is (postconf asked for the queue
+    directory, which takes tens of milliseconds), then a SIGHUP at once.
+    Only the dynamic loader's few milliseconds before main() remain a
+    window no program can close."""
+    etc = os.path.join(ROOT, "etc")
+    os.makedirs(etc, exist_ok=True)
+    with open(os.path.join(etc, "main.cf"), "w") as f:
+        f.write("queue_directory = %s\n" % spool)
+    alive = []
+    for delay in (0.01, 0.02, 0.05, 0.1):
+        a = Agent([*fixtures.AS_ROOT, "-c", etc, "--interval", "200ms"], name="hup")
+        time.sleep(delay)
+        a.proc.send_signal(signal.SIGHUP)
+        survived = wait_until(lambda: len(a.scans()) >= 2, 5) and a.proc.poll() is None
+        alive.append(survived)
+        a.stop()
+    tap(all(alive), "a SIGHUP 10 to 100 ms after start is a reload, not the end of the "
+        "agent", [alive])
+
+
+def test_root_owned(spool):
+    if os.geteuid() != 0:
+        tap(True, "a queue owned by root is not parsed as root unless asked # SKIP "
+            "not root")
+        return
+    res = subprocess.run([PFQMON, "--queue-dir", spool], capture_output=True, timeout=30)
+    asked = subprocess.run([PFQMON, "--user", "root", "--queue-dir", spool],
+                           capture_output=True, timeout=30)
+    tap(res.returncode == 2 and b"--user root" in res.stderr and not res.stdout
+        and asked.returncode == 0 and b"postfix_queue_total length=9i" in asked.stdout,
+        "a queue owned by root is not parsed as root unless --user root says so",
+        [res.returncode, res.stderr, asked.stderr])
+
+
+def main():
+    try:
+        spool = fixtures.restore_spool(os.path.join(ROOT, "spool"))
+        for t in (test_not_a_queue, lambda: test_clock_steps(spool),
+                  lambda: test_fifos(spool), lambda: test_secrets(spool),
+                  lambda: test_early_signals(spool), lambda: test_root_owned(spool)):
+            try:
+                t()
+            except Exception as e:
+                tap(False, "%s: harness error: %s: %s" % (getattr(t, "__name__", "?"),
+                                                          type(e).__name__, e))
+    finally:
+        shutil.rmtree(ROOT, ignore_errors=True)
+    return exit_status()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
