@@ -2,6 +2,7 @@
  * test_select.c - select's filters (filter.c), the internal address form
  * (addr.c), top's views (top.c) and the JSON writer (json.c).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,125 @@ START_TEST(json_writer_is_always_valid)
 }
 END_TEST
 
+/* take - what the stream wrote since the last take, moved to all */
+static void
+take(struct buf *all, struct buf *piece)
+{
+	buf_add(all, piece->data, piece->len);
+	buf_reset(piece);
+}
+
+/* deep - a small tree of every kind of value, to put whole */
+static struct jout *
+deep(void)
+{
+	struct jout *o = jout_object(), *a = jout_array(), *inner = jout_object();
+
+	jout_push(a, jout_array());
+	jout_push(a, jout_object());
+	jout_set(inner, "c", jout_string("\xff\n", 2));
+	jout_push(a, inner);
+	jout_push(a, jout_integer(-1));
+	jout_set(o, "a", a);
+	jout_set(o, "z", jout_null());
+	return o;
+}
+
+#define TAKE(call)	do { call; take(&stream, &piece); } while (0)
+
+/*
+ * The stream writes exactly what jout_write() writes for the same
+ * document whole, even when the caller empties its buffer after each
+ * call: strings that need escapes or are not UTF-8, keys that need
+ * escapes, empty and nested containers at every depth.
+ */
+START_TEST(jstream_writes_what_jout_write_writes)
+{
+	static const struct {
+		const char *s;
+		size_t	len;
+	} str[] = {
+		{"ok \xc3\xbc", 5}, {"bad \xff\xc3", 6}, {"nul\0x", 5},
+		{"q\"b\\s/", 6}, {"ctl \x01\x1f\x7f\n\t\r\b\f", 12},
+		{"\xf0\x9f\x98\x80", 4}, {"", 0}, {"\xed\xa0\x80", 3},
+	};
+	struct jout *root = jout_object(), *arr = jout_array(), *o, *a;
+	struct jstream js;
+	struct buf whole_doc, stream, piece;
+	size_t	i;
+
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		jout_push(arr, jout_string(str[i].s, str[i].len));
+	jout_set(root, "strings", arr);
+	jout_set(root, "k\"e\\y/\t", jout_integer(LLONG_MIN));
+	jout_set(root, "max", jout_integer(LLONG_MAX));
+	jout_set(root, "none", jout_null());
+	jout_set(root, "empty object", jout_object());
+	jout_set(root, "empty array", jout_array());
+	jout_set(root, "deep whole", deep());
+	o = jout_object();
+	a = jout_array();
+	jout_push(a, deep());
+	jout_push(a, jout_array());
+	jout_set(o, "list", a);
+	jout_set(o, "deep", deep());
+	jout_set(root, "deep streamed", o);
+	buf_init(&whole_doc);
+	jout_write(root, &whole_doc, 1);
+	jout_free(root);
+
+	buf_init(&stream);
+	buf_init(&piece);
+	jstream_init(&js, &piece);
+	TAKE(jstream_object(&js, NULL));
+	TAKE(jstream_array(&js, "strings"));
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		TAKE(jstream_put(&js, NULL, jout_string(str[i].s, str[i].len)));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "k\"e\\y/\t", jout_integer(LLONG_MIN)));
+	TAKE(jstream_put(&js, "max", jout_integer(LLONG_MAX)));
+	TAKE(jstream_put(&js, "none", jout_null()));
+	TAKE(jstream_object(&js, "empty object"));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_array(&js, "empty array"));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "deep whole", deep()));
+	TAKE(jstream_object(&js, "deep streamed"));
+	TAKE(jstream_array(&js, "list"));
+	TAKE(jstream_put(&js, NULL, deep()));
+	TAKE(jstream_array(&js, NULL));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "deep", deep()));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_end(&js));
+	ck_assert_msg(stream.len == whole_doc.len && memcmp(stream.data,
+	    whole_doc.data, stream.len) == 0, "stream:\n%s\nwhole:\n%s",
+	    stream.data, whole_doc.data);
+
+	/* A document that is not an object: an array, a string. */
+	buf_reset(&stream);
+	buf_reset(&whole_doc);
+	arr = jout_array();
+	jout_push(arr, deep());
+	jout_write(arr, &whole_doc, 1);
+	jout_free(arr);
+	o = jout_string("x\ny", 3);
+	jout_write(o, &whole_doc, 1);
+	jout_free(o);
+	jstream_init(&js, &piece);
+	TAKE(jstream_array(&js, NULL));
+	TAKE(jstream_put(&js, NULL, deep()));
+	TAKE(jstream_end(&js));
+	jstream_init(&js, &piece);
+	TAKE(jstream_put(&js, NULL, jout_string("x\ny", 3)));
+	ck_assert_str_eq(stream.data, whole_doc.data);
+	buf_free(&stream);
+	buf_free(&piece);
+	buf_free(&whole_doc);
+}
+END_TEST
+
 Suite *
 select_suite(void)
 {
@@ -417,6 +537,7 @@ select_suite(void)
 	tcase_add_test(tc, top_table);
 	tcase_add_test(tc, top_json);
 	tcase_add_test(tc, json_writer_is_always_valid);
+	tcase_add_test(tc, jstream_writes_what_jout_write_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
