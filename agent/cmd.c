@@ -380,7 +380,6 @@ cmd_top(int argc, char **argv)
 	struct scan_stats st;
 	struct timespec t0, t1;
 	struct agg *a;
-	struct buf out;
 	char	err[1024];
 	int	rc = 0;
 
@@ -402,14 +401,11 @@ cmd_top(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st.duration_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000);
-	buf_init(&out);
-	top_write(&out, a, &o, &st);
-	if (buf_write(&out, STDOUT_FILENO) < 0) {
+	if (top_write(STDOUT_FILENO, a, &o, &st) < 0) {
 		msg_error("cannot write output: %s", strerror(errno));
 		rc = MSG_EXIT_FAIL;
 	}
 	report_unread(&st, "they are not counted");
-	buf_free(&out);
 	agg_free(a);
 	source_close(&src);
 	settings_free(&cfg);

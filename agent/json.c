@@ -3,8 +3,9 @@
  *
  * The only file that includes jansson; no json_t leaves it. A struct
  * jval is a json_t seen from outside: the documents read are never
- * changed. A struct jout is a json_t being built. Trusts jansson to
- * bound its own parsing; callers bound the text.
+ * changed. A struct jout is a json_t being built, and a struct jstream
+ * writes a document around such values without holding it. Trusts
+ * jansson to bound its own parsing; callers bound the text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "json.h"
 #include "msg.h"
 #include "xalloc.h"
+
+#define JOUT_INDENT	2	/* spaces per level, pretty */
 
 struct jdoc {
 	json_t *root;
@@ -280,8 +283,8 @@ jout_write(const struct jout *v, struct buf *out, int pretty)
 {
 	char   *text;
 
-	text = json_dumps(out_json(v), JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2)
-	    : JSON_COMPACT));
+	text = json_dumps(out_json(v), JSON_ENCODE_ANY | (pretty ?
+	    JSON_INDENT(JOUT_INDENT) : JSON_COMPACT));
 	if (text == NULL)
 		msg_fatal(MSG_EXIT_FAIL, "out of memory");
 	buf_adds(out, text);
@@ -294,4 +297,156 @@ void
 jout_free(struct jout *v)
 {
 	json_decref(out_json(v));
+}
+
+/*
+ * A jstream writes around its values what jansson's pretty dump writes
+ * around the members of a container: "{" or "[", before each member a
+ * comma (but the first) and a line break indented one level deeper,
+ * after the last a line break at the container's own level, then "}"
+ * or "]"; an empty container is "{}" or "[]". A value at depth d is
+ * dumped by jansson as at the top, and each line break in its text
+ * gets d levels more: jansson escapes the line breaks inside strings,
+ * so every raw one in its text is one of its own indentations.
+ */
+
+/* Where a value's text goes: the stream's buffer, at the stream's depth. */
+struct dump_to {
+	struct buf *out;
+	int	depth;
+};
+
+/* line_break - a line break and the indentation of depth levels */
+static void
+line_break(struct buf *out, int depth)
+{
+	int	i;
+
+	buf_addc(out, '\n');
+	for (i = 0; i < depth * JOUT_INDENT; i++)
+		buf_addc(out, ' ');
+}
+
+/* dump_indented - jansson's dump callback: text, indented to->depth more */
+static int
+dump_indented(const char *text, size_t len, void *ctx)
+{
+	const struct dump_to *to = ctx;
+	const char *nl;
+	size_t	n;
+
+	while ((nl = memchr(text, '\n', len)) != NULL) {
+		n = (size_t)(nl - text);
+		buf_add(to->out, text, n);
+		line_break(to->out, to->depth);
+		text += n + 1;
+		len -= n + 1;
+	}
+	buf_add(to->out, text, len);
+	return 0;
+}
+
+/* dump - v as jansson writes it pretty, at depth, appended to out */
+static void
+dump(struct buf *out, int depth, const json_t *v)
+{
+	struct dump_to to;
+
+	to.out = out;
+	to.depth = depth;
+	/* Its strings were checked when made: only memory can fail. */
+	if (json_dump_callback(v, dump_indented, &to, JSON_ENCODE_ANY |
+	    JSON_INDENT(JOUT_INDENT)) < 0)
+		msg_fatal(MSG_EXIT_FAIL, "out of memory");
+}
+
+/* jstream_init - a document to be written to out */
+void
+jstream_init(struct jstream *js, struct buf *out)
+{
+	memset(js, 0, sizeof(*js));
+	js->out = out;
+}
+
+/* member - what comes before a value: a comma, a line break, its key */
+static void
+member(struct jstream *js, const char *key)
+{
+	int	in_object = js->depth > 0 && js->close[js->depth - 1] == '}';
+	struct jout *k;
+
+	if (js->done || (key != NULL) != in_object)
+		abort();	/* a bug in the caller, not bad input */
+	if (js->depth > 0) {
+		if (!js->empty[js->depth - 1])
+			buf_addc(js->out, ',');
+		js->empty[js->depth - 1] = 0;
+		line_break(js->out, js->depth);
+	}
+	if (key != NULL) {
+		/* jansson writes a key as it writes a string */
+		k = jout_string(key, strlen(key));
+		dump(js->out, 0, out_json(k));
+		jout_free(k);
+		buf_add(js->out, ": ", 2);
+	}
+}
+
+/* doc_end - after the top value, the newline jout_write() ends with */
+static void
+doc_end(struct jstream *js)
+{
+	if (js->depth == 0) {
+		buf_addc(js->out, '\n');
+		js->done = 1;
+	}
+}
+
+/* open_container - "{" or "[", and one level more */
+static void
+open_container(struct jstream *js, const char *key, char open, char close)
+{
+	if (js->depth == JSTREAM_DEPTH)
+		abort();	/* a bug in the caller */
+	member(js, key);
+	buf_addc(js->out, open);
+	js->close[js->depth] = close;
+	js->empty[js->depth] = 1;
+	js->depth++;
+}
+
+/* jstream_object, jstream_array - open a container */
+void
+jstream_object(struct jstream *js, const char *key)
+{
+	open_container(js, key, '{', '}');
+}
+
+void
+jstream_array(struct jstream *js, const char *key)
+{
+	open_container(js, key, '[', ']');
+}
+
+/* jstream_end - close the innermost container */
+void
+jstream_end(struct jstream *js)
+{
+	if (js->depth == 0)
+		abort();	/* a bug in the caller */
+	js->depth--;
+	if (!js->empty[js->depth])
+		line_break(js->out, js->depth);
+	buf_addc(js->out, js->close[js->depth]);
+	doc_end(js);
+}
+
+/* jstream_put - v written as a member or element, then freed */
+void
+jstream_put(struct jstream *js, const char *key, struct jout *v)
+{
+	member(js, key);
+	dump(js->out, js->depth, out_json(v));
+	jout_free(v);
+	doc_end(js);
 }

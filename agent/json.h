@@ -8,6 +8,13 @@
  *	const char *s = jval_string(v, &len);
  *	jdoc_free(d);
  *
+ *	jstream_init(&js, &out);
+ *	jstream_object(&js, NULL);
+ *	jstream_array(&js, "rows");
+ *	jstream_put(&js, NULL, row);		for each row; write out, reset
+ *	jstream_end(&js);
+ *	jstream_end(&js);			the document is complete
+ *
  * DESCRIPTION
  *	jdoc_parse() accepts one JSON value (duplicate object keys are an
  *	error, NUL inside strings is allowed and shown through the length).
@@ -23,6 +30,22 @@
  *	'?', so the output is always valid JSON. jout_write() appends the
  *	document, indented with pretty, and a newline. Out of memory is
  *	fatal, as with xalloc.h.
+ *
+ *	Streaming, for a document too large to hold whole (top --rows 0
+ *	over a million senders): jstream_init() starts one document that
+ *	is appended to out piece by piece, and the caller may write out
+ *	and empty it between any two calls. jstream_object() and
+ *	jstream_array() open a container, jstream_end() closes the
+ *	innermost one (closing the outermost also writes the newline),
+ *	jstream_put() writes one value, a scalar or a whole jout, and
+ *	frees it. Each member of an object is named by key; in an array
+ *	and at the top, key is NULL. The bytes are those jout_write(v,
+ *	out, 1) appends for the same document built whole: jansson still
+ *	writes every value, key and escape, and jstream only adds the
+ *	separators and the indentation jansson would have written around
+ *	them. A jstream allocates nothing and out stays the caller's.
+ *	Nesting deeper than JSTREAM_DEPTH, a key where none belongs or none
+ *	where one does, is a bug in the caller: abort(3).
  *
  * DIAGNOSTICS
  *	jdoc_parse() returns NULL with "line L column C: reason" in err;
@@ -67,5 +90,21 @@ void	jout_set(struct jout *, const char *, struct jout *);
 void	jout_push(struct jout *, struct jout *);
 void	jout_write(const struct jout *, struct buf *, int);
 void	jout_free(struct jout *);
+
+#define JSTREAM_DEPTH	8
+
+struct jstream {
+	struct buf *out;
+	int	depth;				/* containers open */
+	int	done;				/* the top value is written */
+	char	close[JSTREAM_DEPTH];		/* '}' or ']' */
+	unsigned char empty[JSTREAM_DEPTH];	/* nothing in it yet */
+};
+
+void	jstream_init(struct jstream *, struct buf *);
+void	jstream_object(struct jstream *, const char *);
+void	jstream_array(struct jstream *, const char *);
+void	jstream_put(struct jstream *, const char *, struct jout *);
+void	jstream_end(struct jstream *);
 
 #endif

@@ -5,17 +5,27 @@
  * Trusts the aggregator's keys to be cleaned (valid UTF-8, no control
  * characters); still counts columns by UTF-8 lead bytes only and cuts
  * at a character boundary, so no key can shift the table or break a
- * character.
+ * character. Holds no row longer than it takes to write it: the rows
+ * themselves stay in the aggregator (agg_top() only sorts pointers).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 #include "schema.h"
 #include "top.h"
 
 static const char *const queue_names[] = SCHEMA_QUEUE_NAMES;
+
+/* The view on its way to fd. */
+struct out {
+	struct buf b;
+	int	fd;
+	int	err;		/* errno of a failed write: make no more */
+};
 
 static const struct dim_name {
 	enum agg_dim dim;
@@ -160,11 +170,23 @@ put_line(struct buf *out, const struct agg *a, const char *key, size_t len,
 	buf_addc(out, '\n');
 }
 
+/* flush_out - write what waits once it is min bytes; after an error, drop it */
+static void
+flush_out(struct out *w, size_t min)
+{
+	if (w->b.len == 0 || w->b.len < min)
+		return;
+	if (w->err == 0 && buf_write(&w->b, w->fd) < 0)
+		w->err = errno ? errno : EIO;
+	buf_reset(&w->b);
+}
+
 /* table_dim - one breakdown as a titled table */
 static void
-table_dim(struct buf *out, const struct agg *a, const struct top_opts *o,
+table_dim(struct out *w, const struct agg *a, const struct top_opts *o,
     const struct dim_name *d)
 {
+	struct buf *out = &w->b;
 	struct agg_row *rows;
 	struct agg_stats other;
 	size_t	n, i, width;
@@ -189,8 +211,10 @@ table_dim(struct buf *out, const struct agg *a, const struct top_opts *o,
 	put_heading(out, d->title, width);
 	if (n == 0)
 		buf_adds(out, "  (none)\n");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && w->err == 0; i++) {
 		put_line(out, a, rows[i].key, rows[i].len, width, rows[i].st);
+		flush_out(w, TOP_CHUNK);
+	}
 	if (have_other)
 		put_line(out, a, KEY_OTHER, strlen(KEY_OTHER), width, &other);
 	free(rows);
@@ -198,9 +222,10 @@ table_dim(struct buf *out, const struct agg *a, const struct top_opts *o,
 
 /* table - the whole view for a terminal */
 static void
-table(struct buf *out, const struct agg *a, const struct top_opts *o,
+table(struct out *w, const struct agg *a, const struct top_opts *o,
     const struct scan_stats *st)
 {
+	struct buf *out = &w->b;
 	const struct agg_stats *t = agg_total(a);
 	char	line[512], size[32], age[32];
 	size_t	i;
@@ -227,7 +252,7 @@ table(struct buf *out, const struct agg *a, const struct top_opts *o,
 		buf_adds(out, line);
 	}
 	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
-		table_dim(out, a, o, &dims[i]);
+		table_dim(w, a, o, &dims[i]);
 }
 
 /* json_stats - length, size, age, recipients and, for rows, per queue */
@@ -248,48 +273,46 @@ json_stats(const struct agg *a, const struct agg_stats *s, int per_queue)
 	return j;
 }
 
-/* json_dim - {"rows": [{"key": ..., stats}], "other": stats or null} */
-static struct jout *
-json_dim(const struct agg *a, const struct top_opts *o, enum agg_dim dim)
+/*
+ * json_dim - {"rows": [{stats, "key": ...}], "other": stats or null},
+ * each row written and sent as it is made
+ */
+static void
+json_dim(struct out *w, struct jstream *js, const struct agg *a,
+    const struct top_opts *o, const struct dim_name *d)
 {
 	struct agg_row *rows;
 	struct agg_stats other;
-	struct jout *d = jout_object(), *list = jout_array(), *row;
+	struct jout *row;
 	size_t	n, i;
 	int	have_other;
 
-	n = agg_top(a, dim, o->rows, &rows, &other, &have_other);
-	for (i = 0; i < n; i++) {
+	if (d->identity && o->no_identity) {
+		jstream_put(js, d->json, jout_null());
+		return;
+	}
+	n = agg_top(a, d->dim, o->rows, &rows, &other, &have_other);
+	jstream_object(js, d->json);
+	jstream_array(js, "rows");
+	for (i = 0; i < n && w->err == 0; i++) {
 		row = json_stats(a, rows[i].st, 1);
 		jout_set(row, "key", jout_string(rows[i].key, rows[i].len));
-		jout_push(list, row);
+		jstream_put(js, NULL, row);
+		flush_out(w, TOP_CHUNK);
 	}
 	free(rows);
-	jout_set(d, "rows", list);
-	jout_set(d, "other", have_other ? json_stats(a, &other, 1) : jout_null());
-	return d;
+	jstream_end(js);
+	jstream_put(js, "other", have_other ? json_stats(a, &other, 1) :
+	    jout_null());
+	jstream_end(js);
 }
 
-/* json - the same view for scripts */
-static void
-json(struct buf *out, const struct agg *a, const struct top_opts *o,
-    const struct scan_stats *st)
+/* json_scan - the scan's counters */
+static struct jout *
+json_scan(const struct scan_stats *st)
 {
-	struct jout *root = jout_object(), *queues = jout_object(), *scan;
-	size_t	i;
-	int	q;
+	struct jout *scan = jout_object();
 
-	jout_set(root, "time", jout_integer(o->now));
-	jout_set(root, T_SOURCE, jout_string(o->source, strlen(o->source)));
-	jout_set(root, "total", json_stats(a, agg_total(a), 0));
-	for (q = 0; q < Q_COUNT; q++)
-		jout_set(queues, queue_names[q],
-		    json_stats(a, agg_queue(a, (enum pfq_queue)q), 0));
-	jout_set(root, "queues", queues);
-	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
-		jout_set(root, dims[i].json, dims[i].identity && o->no_identity ?
-		    jout_null() : json_dim(a, o, dims[i].dim));
-	scan = jout_object();
 	jout_set(scan, F_FILES, jout_integer((long long)st->files));
 	jout_set(scan, F_PARSED, jout_integer((long long)st->parsed));
 	jout_set(scan, F_SKIPPED, jout_integer((long long)st->skipped));
@@ -299,18 +322,56 @@ json(struct buf *out, const struct agg *a, const struct top_opts *o,
 	jout_set(scan, F_DUPLICATES, jout_integer((long long)st->duplicates));
 	jout_set(scan, F_ERRORS, jout_integer((long long)st->errors));
 	jout_set(scan, F_DURATION_US, jout_integer((long long)st->duration_us));
-	jout_set(root, "scan", scan);
-	jout_write(root, out, 1);
-	jout_free(root);
+	return scan;
+}
+
+/*
+ * json - the same view for scripts: one document, written as a stream
+ * (json.h) so that only one row at a time is a jansson value
+ */
+static void
+json(struct out *w, const struct agg *a, const struct top_opts *o,
+    const struct scan_stats *st)
+{
+	struct jstream js;
+	struct jout *queues = jout_object();
+	size_t	i;
+	int	q;
+
+	jstream_init(&js, &w->b);
+	jstream_object(&js, NULL);
+	jstream_put(&js, "time", jout_integer(o->now));
+	jstream_put(&js, T_SOURCE, jout_string(o->source, strlen(o->source)));
+	jstream_put(&js, "total", json_stats(a, agg_total(a), 0));
+	for (q = 0; q < Q_COUNT; q++)
+		jout_set(queues, queue_names[q],
+		    json_stats(a, agg_queue(a, (enum pfq_queue)q), 0));
+	jstream_put(&js, "queues", queues);
+	for (i = 0; i < sizeof(dims) / sizeof(dims[0]); i++)
+		json_dim(w, &js, a, o, &dims[i]);
+	jstream_put(&js, "scan", json_scan(st));
+	jstream_end(&js);
 }
 
 /* top_write - see top.h */
-void
-top_write(struct buf *out, const struct agg *a, const struct top_opts *o,
+int
+top_write(int fd, const struct agg *a, const struct top_opts *o,
     const struct scan_stats *st)
 {
+	struct out w;
+
+	buf_init(&w.b);
+	w.fd = fd;
+	w.err = 0;
 	if (o->json)
-		json(out, a, o, st);
+		json(&w, a, o, st);
 	else
-		table(out, a, o, st);
+		table(&w, a, o, st);
+	flush_out(&w, 1);
+	buf_free(&w.b);
+	if (w.err) {
+		errno = w.err;
+		return -1;
+	}
+	return 0;
 }

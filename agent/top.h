@@ -4,9 +4,12 @@
  * sender domain and recipient domain, with counts per queue and the
  * oldest message's age; or the same as one JSON document for scripts.
  *
- * top_write() appends the view of one scan to out. The table cuts keys
- * wider than TOP_KEY_WIDTH columns (marked with "..."); JSON has them
- * whole, and uses the metric schema's names (length, size, age,
+ * top_write() writes the view of one scan to fd as it makes it, some
+ * TOP_CHUNK bytes at a time, so that its memory does not grow with the
+ * rows (top --rows 0 over a million senders): 0, or -1 with errno set
+ * when a write failed (it then stops making the rest). The table cuts
+ * keys wider than TOP_KEY_WIDTH columns (marked with "..."); JSON has
+ * them whole, and uses the metric schema's names (length, size, age,
  * recipients, one count per queue) so that scripts and dashboards speak
  * the same words. Keys come from the aggregator, already cleaned.
  */
@@ -17,10 +20,10 @@
 #include <stdint.h>
 
 #include "agg.h"
-#include "buf.h"
 #include "spool.h"
 
 #define TOP_KEY_WIDTH	40
+#define TOP_CHUNK	65536	/* bytes written at a time */
 
 struct top_opts {
 	size_t	rows;			/* per breakdown; 0: all */
@@ -30,7 +33,7 @@ struct top_opts {
 	int64_t	now;			/* the scan's time, epoch seconds */
 };
 
-void	top_write(struct buf *, const struct agg *, const struct top_opts *,
+int	top_write(int, const struct agg *, const struct top_opts *,
 	    const struct scan_stats *);
 
 #endif

@@ -18,7 +18,7 @@ ALL=("${DEMO[@]}"
 	sudo					# visudo checks the shipped sudoers line
 	systemd openssl				# systemd-analyze verify; a test TLS certificate
 	influxdb influxdb-client curl		# the line-protocol parser of record
-	time					# make bench: peak RSS
+	time					# peak RSS: make bench, and a test of make check
 	faketime				# wall-clock steps under a running agent
 )
 BENCH=("${DEMO[@]}" time)

@@ -161,6 +161,15 @@ check "cli: top's table counts the 9 messages of the sample" \
 check "cli: top --format json is one valid JSON document" "$JSONCHECK" "$T/top.json"
 n=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["senders"]["rows"]), d["senders"]["other"]["length"], d["total"]["length"])' "$T/top.json")
 check "cli: top --rows 2 keeps two senders and folds the other 7 messages" test "$n" = "2 5 9"
+for format in table json; do
+	"$PFQMON" top --queue-dir "$T/spool" --format "$format" >/dev/full 2>"$T/err"
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q 'cannot write output' "$T/err"; then
+		ok "cli: top --format $format to a full disk exits 1 and says so"
+	else
+		not_ok "cli: top --format $format to a full disk (exit $rc: $(head -c 200 "$T/err"))"
+	fi
+done
 
 # A reader that stops early (head) ends select quietly, as it ends grep.
 "$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --queue deferred 2>"$T/err" | head -1 >"$T/out"

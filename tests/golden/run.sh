@@ -5,7 +5,8 @@
 # Variants of the same spool must give the same counts: deeper hash
 # directories, long queue IDs, junk entries; a file still being written
 # must be skipped. The plain build, the ASan+UBSan build and valgrind all
-# run the same spool.
+# run the same spool. top's JSON, written as a stream, is byte for byte
+# the document the earlier version built whole (top-rows*.json).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/tap.sh
@@ -112,7 +113,25 @@ $GOLDEN select "$PFQMON_SAN" "$T/spool" "$NOW" golden-select-san
 n=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/linked" --sender x@remote.example --queue active --queue hold)
 check "golden-linked: select lists a file seen in two queues once" test "$n" = 77654A763D1
 
-# 11. The files were only read: nothing in the spool changed.
+# 11. pfqmon top --format json, streamed: byte for byte the document that
+# jansson wrote whole before (top-rows*.json were made by that version,
+# duration_us set to 0), plain and sanitized.
+for rows in 0 2; do
+	for bin in "$PFQMON" "$PFQMON_SAN"; do
+		name="golden-top: $(basename "$bin") top --rows $rows --format json"
+		"$bin" top --queue-dir "$T/spool" --now "$NOW" --rows "$rows" \
+		    --format json 2>"$T/top.err" |
+		    sed -E 's/("duration_us": )[0-9]+/\10/' >"$T/top.json"
+		if cmp -s "$T/top.json" "tests/golden/top-rows$rows.json" && [ ! -s "$T/top.err" ]; then
+			ok "$name is the document as written whole"
+		else
+			not_ok "$name differs:" \
+			    "$(diff "tests/golden/top-rows$rows.json" "$T/top.json" | head -5) $(head -c 200 "$T/top.err")"
+		fi
+	done
+done
+
+# 12. The files were only read: nothing in the spool changed.
 (cd "$T/spool" && find . -printf '%p %m %s %T@\n' | sort) >"$T/after"
 restore_spool "$T/fresh"
 (cd "$T/fresh" && find . -printf '%p %m %s\n' | sort) >"$T/fresh.list"

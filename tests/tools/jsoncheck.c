@@ -5,6 +5,11 @@
  * usage: jsoncheck FILE...		parse each file; exit 1 on the first error
  *        jsoncheck --vars FILE		a Kapacitor vars file: print one line
  *					"name<TAB>type<TAB>value" per variable
+ *        jsoncheck --pretty FILE...	also: each file is byte for byte what
+ *					jansson writes for the document it
+ *					holds, indented by 2, and a newline
+ *					(what pfqmon top wrote before it
+ *					streamed its JSON)
  *
  * A vars file is an object of name -> {"type": T, "value": V} with an
  * optional "description" string and nothing else; T is one of Kapacitor's
@@ -75,23 +80,64 @@ print_vars(const char *path, json_t *root)
 	return 0;
 }
 
+/* same_as_dump - is the file exactly jansson's pretty dump of root? */
+static int
+same_as_dump(const char *path, json_t *root)
+{
+	FILE   *f;
+	char   *text, *file;
+	size_t	len, n, i;
+	long	size;
+	int	rc = 1;
+
+	text = json_dumps(root, JSON_ENCODE_ANY | JSON_INDENT(2));
+	if (text == NULL || (f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "jsoncheck: %s: cannot dump or reopen\n", path);
+		free(text);
+		return 1;
+	}
+	len = strlen(text);
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (file = malloc((size_t)size + 1))) {
+		n = fread(file, 1, (size_t)size, f);
+		for (i = 0; i < n && i < len && file[i] == text[i]; i++)
+			;
+		if (n == len + 1 && i == len && file[len] == '\n')
+			rc = 0;
+		else
+			fprintf(stderr, "jsoncheck: %s: not what jansson writes: "
+			    "first difference at byte %zu of %zu (jansson: %zu)\n",
+			    path, i, n, len + 1);
+		free(file);
+	} else {
+		fprintf(stderr, "jsoncheck: %s: cannot read\n", path);
+	}
+	fclose(f);
+	free(text);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	json_error_t err;
 	json_t *root;
-	int	i = 1, vars = 0, rc = 0;
+	int	i = 1, vars = 0, pretty = 0, rc = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--vars") == 0) {
 		vars = 1;
 		i++;
+	} else if (argc > 1 && strcmp(argv[1], "--pretty") == 0) {
+		pretty = 1;
+		i++;
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: jsoncheck [--vars] FILE...\n");
+		fprintf(stderr, "usage: jsoncheck [--vars | --pretty] FILE...\n");
 		return 2;
 	}
 	for (; i < argc && rc == 0; i++) {
-		root = json_load_file(argv[i], JSON_REJECT_DUPLICATES, &err);
+		root = json_load_file(argv[i], JSON_REJECT_DUPLICATES |
+		    (pretty ? JSON_ALLOW_NUL | JSON_DECODE_ANY : 0), &err);
 		if (root == NULL) {
 			fprintf(stderr, "jsoncheck: %s: line %d column %d: %s\n",
 			    argv[i], err.line, err.column, err.text);
@@ -99,6 +145,8 @@ main(int argc, char **argv)
 		}
 		if (vars)
 			rc = print_vars(argv[i], root);
+		else if (pretty)
+			rc = same_as_dump(argv[i], root);
 		json_decref(root);
 	}
 	return rc;

@@ -2,6 +2,8 @@
  * test_select.c - select's filters (filter.c), the internal address form
  * (addr.c), top's views (top.c) and the JSON writer (json.c).
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "agg.h"
 #include "filter.h"
 #include "json.h"
+#include "schema.h"
 #include "top.h"
 #include "unit.h"
 
@@ -295,6 +298,25 @@ sample(void)
 	return a;
 }
 
+/* top_text - what top_write() writes, through a temporary file */
+static void
+top_text(struct buf *out, const struct agg *a, const struct top_opts *o,
+    const struct scan_stats *st)
+{
+	FILE   *f = tmpfile();
+	char	chunk[8192];
+	size_t	n;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(top_write(fileno(f), a, o, st), 0);
+	rewind(f);
+	buf_init(out);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(out, chunk, n);
+	ck_assert(!ferror(f));
+	fclose(f);
+}
+
 START_TEST(top_table)
 {
 	struct agg *a = sample();
@@ -305,8 +327,7 @@ START_TEST(top_table)
 	int	victim_rows = 0, lines = 0;
 
 	memset(&st, 0, sizeof(st));
-	buf_init(&out);
-	top_write(&out, a, &o, &st);
+	top_text(&out, a, &o, &st);
 	ck_assert_ptr_nonnull(strstr(out.data, "7 messages, 12 recipients"));
 	for (line = strtok_r(out.data, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -344,8 +365,7 @@ START_TEST(top_json)
 
 	memset(&st, 0, sizeof(st));
 	st.files = st.parsed = 7;
-	buf_init(&out);
-	top_write(&out, a, &o, &st);
+	top_text(&out, a, &o, &st);
 	d = jdoc_parse(out.data, out.len, err, sizeof(err));
 	ck_assert_msg(d != NULL, "%s", err);
 	root = jdoc_root(d);
@@ -401,6 +421,266 @@ START_TEST(json_writer_is_always_valid)
 }
 END_TEST
 
+/*
+ * whole_stats, whole - top's JSON document built whole with jout and
+ * written by jout_write(), as top.c made it before it streamed (1.2 GB
+ * for 1M messages with 570,000 keys): the oracle for the stream.
+ */
+static struct jout *
+whole_stats(const struct agg *a, const struct agg_stats *s, int per_queue)
+{
+	static const char *const qn[] = SCHEMA_QUEUE_NAMES;
+	struct jout *j = jout_object();
+	int	q;
+
+	jout_set(j, F_LENGTH, jout_integer((long long)s->length));
+	jout_set(j, F_SIZE, jout_integer(s->size > INT64_MAX ? INT64_MAX :
+	    (long long)s->size));
+	jout_set(j, F_AGE, jout_integer(agg_age_of(a, s)));
+	jout_set(j, F_RECIPIENTS, jout_integer(s->recipients > INT64_MAX ?
+	    INT64_MAX : (long long)s->recipients));
+	for (q = 0; per_queue && q < Q_MAIL_COUNT; q++)
+		jout_set(j, qn[q], jout_integer(s->per_queue[q]));
+	return j;
+}
+
+static void
+whole(struct buf *out, const struct agg *a, const struct top_opts *o,
+    const struct scan_stats *st)
+{
+	static const char *const qn[] = SCHEMA_QUEUE_NAMES;
+	static const struct {
+		enum agg_dim dim;
+		const char *name;
+		int	identity;
+	} dims[] = {
+		{DIM_SENDER, "senders", 0}, {DIM_SASL, "sasl_usernames", 1},
+		{DIM_CLIENT, "client_addresses", 1},
+		{DIM_SENDER_DOMAIN, "sender_domains", 0},
+		{DIM_RCPT_DOMAIN, "recipient_domains", 0},
+	};
+	struct jout *root = jout_object(), *queues = jout_object(), *d, *list;
+	struct jout *row, *scan = jout_object();
+	struct agg_row *rows;
+	struct agg_stats other;
+	size_t	i, k, n;
+	int	q, have_other;
+
+	jout_set(root, "time", jout_integer(o->now));
+	jout_set(root, T_SOURCE, jout_string(o->source, strlen(o->source)));
+	jout_set(root, "total", whole_stats(a, agg_total(a), 0));
+	for (q = 0; q < Q_COUNT; q++)
+		jout_set(queues, qn[q], whole_stats(a, agg_queue(a,
+		    (enum pfq_queue)q), 0));
+	jout_set(root, "queues", queues);
+	for (k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
+		if (dims[k].identity && o->no_identity) {
+			jout_set(root, dims[k].name, jout_null());
+			continue;
+		}
+		d = jout_object();
+		list = jout_array();
+		n = agg_top(a, dims[k].dim, o->rows, &rows, &other, &have_other);
+		for (i = 0; i < n; i++) {
+			row = whole_stats(a, rows[i].st, 1);
+			jout_set(row, "key", jout_string(rows[i].key, rows[i].len));
+			jout_push(list, row);
+		}
+		free(rows);
+		jout_set(d, "rows", list);
+		jout_set(d, "other", have_other ? whole_stats(a, &other, 1) :
+		    jout_null());
+		jout_set(root, dims[k].name, d);
+	}
+	jout_set(scan, F_FILES, jout_integer((long long)st->files));
+	jout_set(scan, F_PARSED, jout_integer((long long)st->parsed));
+	jout_set(scan, F_SKIPPED, jout_integer((long long)st->skipped));
+	jout_set(scan, F_VANISHED, jout_integer((long long)st->vanished));
+	jout_set(scan, F_UNPARSEABLE, jout_integer((long long)st->unparseable));
+	jout_set(scan, F_IGNORED, jout_integer((long long)st->ignored));
+	jout_set(scan, F_DUPLICATES, jout_integer((long long)st->duplicates));
+	jout_set(scan, F_ERRORS, jout_integer((long long)st->errors));
+	jout_set(scan, F_DURATION_US, jout_integer((long long)st->duration_us));
+	jout_set(root, "scan", scan);
+	buf_init(out);
+	jout_write(root, out, 1);
+	jout_free(root);
+}
+
+/*
+ * Senders, SASL names and client addresses that need JSON escapes or
+ * are not UTF-8 at all (the aggregator cleans them first), and enough
+ * senders that the document is written in many TOP_CHUNK pieces.
+ */
+START_TEST(top_json_streams_the_document_built_whole)
+{
+	static const char *const hostile[] = {
+		"\"odd \\\"user\\\" x\\\\y\"@weird.test", "odd \"user\" x\\y@w.test",
+		"bad\xff\xfeutf8@x.test", "over\xc0\xaflong@x.test", "new\nline@x",
+		"tab\there@x", "esc\x1b[31m@x", "c1\xc2\x85@x", "\xf0\x9f\x98\x80@x",
+		"j\xc3\xbcrgen@m\xc3\xbcller.test", "trailing@back.slash\\", "/@x",
+		"",
+	};
+	struct agg *a = sample();
+	struct top_opts o = {0, 1, "spool", 0, NOW};
+	struct scan_stats st;
+	struct fake f;
+	struct buf got, want;
+	char	sender[64];
+	size_t	i, rows[] = {0, 2};
+	int	noid, r;
+
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		agg_add(a, Q_ACTIVE, fake(&f, hostile[i], hostile[i], hostile[i],
+		    "@d.test", 60));
+	for (i = 0; i < 3000; i++) {
+		snprintf(sender, sizeof(sender), "s%zu@bulk%zu.example", i, i % 7);
+		agg_add(a, Q_DEFERRED, fake(&f, sender, sender + 1, "192.0.2.1",
+		    "@d.test", (int64_t)i));
+	}
+	memset(&st, 0, sizeof(st));
+	st.files = 3020;
+	st.parsed = 3019;
+	st.errors = 1;
+	st.duration_us = 123456;
+	for (noid = 0; noid < 2; noid++) {
+		for (r = 0; r < 2; r++) {
+			o.no_identity = noid;
+			o.rows = rows[r];
+			whole(&want, a, &o, &st);
+			top_text(&got, a, &o, &st);
+			if (rows[r] == 0)
+				ck_assert_uint_gt(want.len, 4 * TOP_CHUNK);
+			ck_assert_msg(got.len == want.len && memcmp(got.data, want.data,
+			    got.len) == 0, "rows %zu, no_identity %d: %zu bytes, "
+			    "want %zu", rows[r], noid, got.len, want.len);
+			buf_free(&got);
+			buf_free(&want);
+		}
+	}
+	agg_free(a);
+}
+END_TEST
+
+/* take - what the stream wrote since the last take, moved to all */
+static void
+take(struct buf *all, struct buf *piece)
+{
+	buf_add(all, piece->data, piece->len);
+	buf_reset(piece);
+}
+
+/* deep - a small tree of every kind of value, to put whole */
+static struct jout *
+deep(void)
+{
+	struct jout *o = jout_object(), *a = jout_array(), *inner = jout_object();
+
+	jout_push(a, jout_array());
+	jout_push(a, jout_object());
+	jout_set(inner, "c", jout_string("\xff\n", 2));
+	jout_push(a, inner);
+	jout_push(a, jout_integer(-1));
+	jout_set(o, "a", a);
+	jout_set(o, "z", jout_null());
+	return o;
+}
+
+#define TAKE(call)	do { call; take(&stream, &piece); } while (0)
+
+/*
+ * The stream writes exactly what jout_write() writes for the same
+ * document whole, even when the caller empties its buffer after each
+ * call: strings that need escapes or are not UTF-8, keys that need
+ * escapes, empty and nested containers at every depth.
+ */
+START_TEST(jstream_writes_what_jout_write_writes)
+{
+	static const struct {
+		const char *s;
+		size_t	len;
+	} str[] = {
+		{"ok \xc3\xbc", 5}, {"bad \xff\xc3", 6}, {"nul\0x", 5},
+		{"q\"b\\s/", 6}, {"ctl \x01\x1f\x7f\n\t\r\b\f", 12},
+		{"\xf0\x9f\x98\x80", 4}, {"", 0}, {"\xed\xa0\x80", 3},
+	};
+	struct jout *root = jout_object(), *arr = jout_array(), *o, *a;
+	struct jstream js;
+	struct buf whole_doc, stream, piece;
+	size_t	i;
+
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		jout_push(arr, jout_string(str[i].s, str[i].len));
+	jout_set(root, "strings", arr);
+	jout_set(root, "k\"e\\y/\t", jout_integer(LLONG_MIN));
+	jout_set(root, "max", jout_integer(LLONG_MAX));
+	jout_set(root, "none", jout_null());
+	jout_set(root, "empty object", jout_object());
+	jout_set(root, "empty array", jout_array());
+	jout_set(root, "deep whole", deep());
+	o = jout_object();
+	a = jout_array();
+	jout_push(a, deep());
+	jout_push(a, jout_array());
+	jout_set(o, "list", a);
+	jout_set(o, "deep", deep());
+	jout_set(root, "deep streamed", o);
+	buf_init(&whole_doc);
+	jout_write(root, &whole_doc, 1);
+	jout_free(root);
+
+	buf_init(&stream);
+	buf_init(&piece);
+	jstream_init(&js, &piece);
+	TAKE(jstream_object(&js, NULL));
+	TAKE(jstream_array(&js, "strings"));
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		TAKE(jstream_put(&js, NULL, jout_string(str[i].s, str[i].len)));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "k\"e\\y/\t", jout_integer(LLONG_MIN)));
+	TAKE(jstream_put(&js, "max", jout_integer(LLONG_MAX)));
+	TAKE(jstream_put(&js, "none", jout_null()));
+	TAKE(jstream_object(&js, "empty object"));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_array(&js, "empty array"));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "deep whole", deep()));
+	TAKE(jstream_object(&js, "deep streamed"));
+	TAKE(jstream_array(&js, "list"));
+	TAKE(jstream_put(&js, NULL, deep()));
+	TAKE(jstream_array(&js, NULL));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_put(&js, "deep", deep()));
+	TAKE(jstream_end(&js));
+	TAKE(jstream_end(&js));
+	ck_assert_msg(stream.len == whole_doc.len && memcmp(stream.data,
+	    whole_doc.data, stream.len) == 0, "stream:\n%s\nwhole:\n%s",
+	    stream.data, whole_doc.data);
+
+	/* A document that is not an object: an array, a string. */
+	buf_reset(&stream);
+	buf_reset(&whole_doc);
+	arr = jout_array();
+	jout_push(arr, deep());
+	jout_write(arr, &whole_doc, 1);
+	jout_free(arr);
+	o = jout_string("x\ny", 3);
+	jout_write(o, &whole_doc, 1);
+	jout_free(o);
+	jstream_init(&js, &piece);
+	TAKE(jstream_array(&js, NULL));
+	TAKE(jstream_put(&js, NULL, deep()));
+	TAKE(jstream_end(&js));
+	jstream_init(&js, &piece);
+	TAKE(jstream_put(&js, NULL, jout_string("x\ny", 3)));
+	ck_assert_str_eq(stream.data, whole_doc.data);
+	buf_free(&stream);
+	buf_free(&piece);
+	buf_free(&whole_doc);
+}
+END_TEST
+
 Suite *
 select_suite(void)
 {
@@ -417,6 +697,8 @@ select_suite(void)
 	tcase_add_test(tc, top_table);
 	tcase_add_test(tc, top_json);
 	tcase_add_test(tc, json_writer_is_always_valid);
+	tcase_add_test(tc, top_json_streams_the_document_built_whole);
+	tcase_add_test(tc, jstream_writes_what_jout_write_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
