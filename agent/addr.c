@@ -170,7 +170,9 @@ addr_ip_parse(unsigned char out[16], const char *p, size_t len)
 /*
  * addr_client_key - client_address tag value, before sanitising. The
  * same client is one row however its address was written: Postfix's
- * "IPv6:" tag goes, and inet_ntop() prints one text per address.
+ * "IPv6:" tag goes, and inet_ntop() prints one text per address. Dotted
+ * IPv4 text is that text already (inet_pton() takes no leading zeros),
+ * so the common case costs no inet_ntop().
  */
 size_t
 addr_client_key(char *dst, size_t cap, const char *addr, size_t len)
@@ -180,7 +182,7 @@ addr_client_key(char *dst, size_t cap, const char *addr, size_t len)
 	const char *s = addr;
 	size_t	n = len;
 
-	if (addr_ip_parse(a, addr, len) > 0 && (addr_ip_mapped(a) ?
+	if (addr_ip_parse(a, addr, len) == 6 && (addr_ip_mapped(a) ?
 	    inet_ntop(AF_INET, a + sizeof(v4mapped), text, sizeof(text)) :
 	    inet_ntop(AF_INET6, a, text, sizeof(text))) != NULL) {
 		s = text;

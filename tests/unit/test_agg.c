@@ -301,7 +301,8 @@ START_TEST(client_rows_are_bare_addresses)
 	ck_assert_uint_eq(row(a, DIM_CLIENT, "192.0.2.1")->length, 4);
 	ck_assert_uint_eq(agg_keys(a, DIM_CLIENT), 2);
 	/* An embedded IPv4 that is not mapped stays IPv6, as glibc prints it. */
-	agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, "IPv6:0::1.2.3.4", 1, 1, "@d", 1));
+	agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, "IPv6:0::1.2.3.4", 1, 1,
+	    "@d", 1));
 	ck_assert_ptr_nonnull(row(a, DIM_CLIENT, "::1.2.3.4"));
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, kept[i], 1, 1, "@d", 1));
