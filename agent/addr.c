@@ -1,13 +1,22 @@
 /*
- * addr.c - sender and domain keys (see addr.h).
+ * addr.c - sender, domain and client address keys (see addr.h).
  *
  * Input is an address from a queue file, i.e. attacker-shaped bytes of a
- * known length; nothing here relies on NUL termination.
+ * known length; nothing here relies on NUL termination. IP addresses are
+ * copied, bounded, into a NUL-terminated buffer for inet_pton(3) and
+ * never longer than ADDR_IP_TEXT_MAX.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "addr.h"
 #include "schema.h"
+
+#define IPV6_TAG	"IPv6:"		/* RFC 5321 address literal tag */
+#define IPV6_TAG_LEN	(sizeof(IPV6_TAG) - 1)
+
+static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff};
 
 /* ascii_lower - lower-case A-Z only; UTF-8 bytes are left alone */
 static char
@@ -105,5 +114,82 @@ addr_internal_form(char *dst, size_t cap, const char *src, size_t len)
 			i++;
 		dst[n++] = src[i];
 	}
+	return n;
+}
+
+/* has_ipv6_tag - the text starts with "IPv6:", in any case */
+static int
+has_ipv6_tag(const char *p, size_t len)
+{
+	size_t	i;
+
+	if (len < IPV6_TAG_LEN)
+		return 0;
+	for (i = 0; i < IPV6_TAG_LEN; i++)
+		if (ascii_lower(p[i]) != ascii_lower(IPV6_TAG[i]))
+			return 0;
+	return 1;
+}
+
+/* addr_ip_mapped - an IPv4 address in IPv6 form, ::ffff:a.b.c.d */
+int
+addr_ip_mapped(const unsigned char addr[16])
+{
+	return memcmp(addr, v4mapped, sizeof(v4mapped)) == 0;
+}
+
+/* addr_ip_parse - 16 bytes of an address; 4 or 6 as written, -1 if none */
+int
+addr_ip_parse(unsigned char out[16], const char *p, size_t len)
+{
+	char	text[ADDR_IP_TEXT_MAX];
+	unsigned char a4[4], a6[16];
+	int	tagged = has_ipv6_tag(p, len);
+
+	if (len >= sizeof(text) || memchr(p, '\0', len))
+		return -1;
+	if (tagged) {
+		p += IPV6_TAG_LEN;
+		len -= IPV6_TAG_LEN;
+	}
+	memcpy(text, p, len);
+	text[len] = '\0';
+	/* "IPv6:" tags IPv6 text only, as in Postfix's valid_mailhost_addr(). */
+	if (!tagged && inet_pton(AF_INET, text, a4) == 1) {
+		memcpy(out, v4mapped, sizeof(v4mapped));
+		memcpy(out + sizeof(v4mapped), a4, sizeof(a4));
+		return 4;
+	}
+	if (inet_pton(AF_INET6, text, a6) == 1) {
+		memcpy(out, a6, sizeof(a6));
+		return 6;
+	}
+	return -1;
+}
+
+/*
+ * addr_client_key - client_address tag value, before sanitising. The
+ * same client is one row however its address was written: Postfix's
+ * "IPv6:" tag goes, and inet_ntop() prints one text per address. Dotted
+ * IPv4 text is that text already (inet_pton() takes no leading zeros),
+ * so the common case costs no inet_ntop().
+ */
+size_t
+addr_client_key(char *dst, size_t cap, const char *addr, size_t len)
+{
+	unsigned char a[16];
+	char	text[INET6_ADDRSTRLEN];
+	const char *s = addr;
+	size_t	n = len;
+
+	if (addr_ip_parse(a, addr, len) == 6 && (addr_ip_mapped(a) ?
+	    inet_ntop(AF_INET, a + sizeof(v4mapped), text, sizeof(text)) :
+	    inet_ntop(AF_INET6, a, text, sizeof(text))) != NULL) {
+		s = text;
+		n = strlen(text);
+	}
+	if (n > cap)
+		n = cap;
+	memcpy(dst, s, n);
 	return n;
 }

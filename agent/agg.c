@@ -325,8 +325,9 @@ agg_prepare(const struct agg *a, struct agg_prep *p, const struct qf_msg *m)
 		p->has[DIM_SASL] = p->id[DIM_SASL].len > 0;
 	}
 	if (m->client_address.p != NULL) {
-		prep_key(a, p, &p->id[DIM_CLIENT], m->client_address.p,
-		    m->client_address.len, m->rcpt_pending);
+		n = addr_client_key(raw, sizeof(raw), m->client_address.p,
+		    m->client_address.len);
+		prep_key(a, p, &p->id[DIM_CLIENT], raw, n, m->rcpt_pending);
 		p->has[DIM_CLIENT] = p->id[DIM_CLIENT].len > 0;
 	}
 	for (i = 0; i < m->ndomains; i++) {

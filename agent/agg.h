@@ -16,11 +16,12 @@
  *
  * DESCRIPTION
  *	agg_add() turns the raw facts of a message (qfile.h) into report
- *	keys: the sender key and the domains (addr.h), cleaned for line
- *	protocol (tagval.h) before they are counted, so two raw values that
- *	clean to the same text are one row. Messages in the corrupt queue
- *	count only towards that queue; the total and the breakdowns cover the
- *	five queues that hold mail in flow, as postqueue(1) does.
+ *	keys: the sender key, the domains and the bare client address
+ *	(addr.h), cleaned for line protocol (tagval.h) before they are
+ *	counted, so two raw values that clean to the same text are one row.
+ *	Messages in the corrupt queue count only towards that queue; the
+ *	total and the breakdowns cover the five queues that hold mail in
+ *	flow, as postqueue(1) does.
  *
  *	In each breakdown a message counts once per key (length, size, age,
  *	per-queue counts); recipients add up per key. For recipient domains

@@ -196,8 +196,8 @@ static const struct own_opt select_opts[] = {
 	{"sender-domain", 1, "DOMAIN", "sender's domain (.example.com: its "
 	    "subdomains)"},
 	{"sasl-user", 1, "USER", "SASL login name (needs the queue files)"},
-	{"client", 1, "IP[/BITS]", "client address or CIDR prefix (needs the "
-	    "queue files)"},
+	{"client", 1, "IP[/BITS]", "client IPv4 or IPv6 address or CIDR prefix "
+	    "(needs the queue files)"},
 	{"recipient-domain", 1, "DOMAIN", "a recipient still to deliver in "
 	    "this domain"},
 	{"queue", 1, "QUEUE", "maildrop, incoming, active, deferred or hold "

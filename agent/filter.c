@@ -6,7 +6,6 @@
  * are checked once, in filter_add(), and kept in the form they are
  * compared in, so matching is a few byte comparisons per message.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +15,6 @@
 #include "filter.h"
 #include "settings.h"
 #include "xalloc.h"
-
-#define IP_TEXT_MAX	64	/* longer is not an address */
 
 static const char *const queue_names[] = SCHEMA_QUEUE_NAMES;
 
@@ -66,33 +63,25 @@ filter_queues(const struct filter *f)
 	return f->queues ? f->queues : FILTER_DEFAULT_QUEUES;
 }
 
-/* ip_parse - an IPv4 or IPv6 address as 16 bytes; -1 if it is not one */
+/* bad_net - the reason a --client value is refused */
 static int
-ip_parse(const char *p, size_t len, unsigned char out[16], int *v4)
+bad_net(const char *v, size_t len, char *err, size_t errlen)
 {
-	char	text[IP_TEXT_MAX];
-	unsigned char a4[4];
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff};
-
-	if (len == 0 || len >= sizeof(text) || memchr(p, '\0', len))
-		return -1;
-	memcpy(text, p, len);
-	text[len] = '\0';
-	if (inet_pton(AF_INET, text, a4) == 1) {
-		memcpy(out, mapped, 12);
-		memcpy(out + 12, a4, 4);
-		*v4 = 1;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, out) == 1) {
-		*v4 = memcmp(out, mapped, 12) == 0;
-		return 0;
-	}
+	if (memchr(v, '%', len))
+		snprintf(err, errlen, "no zone index: Postfix stores a client "
+		    "address without one (fe80::1, not fe80::1%%eth0)");
+	else
+		snprintf(err, errlen, "not an IP address or prefix, like "
+		    "192.0.2.1, 192.0.2.0/24, 2001:db8::25 or 2001:db8::/32");
 	return -1;
 }
 
-/* add_net - "192.0.2.1", "192.0.2.0/24", "[2001:db8::]/32" */
+/*
+ * add_net - "192.0.2.1", "192.0.2.0/24", "[2001:db8::]/32",
+ * "IPv6:2001:db8::25" (pasted from a log or queue file). The prefix
+ * length counts in the notation's bits: 0-32 for IPv4 text, 0-128 for
+ * IPv6 text, so ::ffff:192.0.2.0/120 is 192.0.2.0/24.
+ */
 static int
 add_net(struct filter *f, const char *v, char *err, size_t errlen)
 {
@@ -100,29 +89,27 @@ add_net(struct filter *f, const char *v, char *err, size_t errlen)
 	const char *slash = strchr(v, '/');
 	size_t	len = slash ? (size_t)(slash - v) : strlen(v), i;
 	unsigned long prefix;
+	unsigned max;
 	char   *end;
-	int	v4;
+	int	family;
 
 	if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
 		v++;
 		len -= 2;
 	}
-	if (ip_parse(v, len, n->addr, &v4) < 0) {
-		snprintf(err, errlen, "not an IP address or prefix, like 192.0.2.1, "
-		    "192.0.2.0/24 or 2001:db8::/32");
-		return -1;
-	}
+	if ((family = addr_ip_parse(n->addr, v, len)) < 0)
+		return bad_net(v, len, err, errlen);
+	max = family == 4 ? 32 : 128;
 	n->prefix = 128;
 	if (slash) {
 		errno = 0;
 		prefix = strtoul(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || *end || errno
-		    || prefix > (v4 ? 32u : 128u)) {
-			snprintf(err, errlen, "bad prefix length (at most %u)",
-			    v4 ? 32u : 128u);
+		    || prefix > max) {
+			snprintf(err, errlen, "bad prefix length (at most %u)", max);
 			return -1;
 		}
-		n->prefix = (unsigned)prefix + (v4 ? 96 : 0);
+		n->prefix = (unsigned)prefix + 128 - max;
 	}
 	/* Host bits below the prefix do not matter: clear them. */
 	for (i = 0; i < 16; i++) {
@@ -131,6 +118,11 @@ add_net(struct filter *f, const char *v, char *err, size_t errlen)
 
 		n->addr[i] &= (unsigned char)(0xff00u >> keep);
 	}
+	/*
+	 * Inside ::ffff:0:0/96 the filter is an IPv4 one; any other is an
+	 * IPv6 one, even ::/0: it never matches an IPv4 client.
+	 */
+	n->v4 = n->prefix >= 96 && addr_ip_mapped(n->addr);
 	f->nnets++;
 	return 0;
 }
@@ -279,7 +271,11 @@ rcpt_domain_match(const struct filter *f, const struct qf_msg *m)
 	return 0;
 }
 
-/* client_match - the client address inside one of the prefixes */
+/*
+ * client_match - the client address inside one of the prefixes of its
+ * family; Postfix's "IPv6:" form and an IPv4-mapped address are read as
+ * the client_address tag shows them.
+ */
 static int
 client_match(const struct filter *f, const struct qf_str *client)
 {
@@ -287,10 +283,11 @@ client_match(const struct filter *f, const struct qf_str *client)
 	size_t	i;
 	int	v4;
 
-	if (client->p == NULL || ip_parse(client->p, client->len, addr, &v4) < 0)
+	if (client->p == NULL || addr_ip_parse(addr, client->p, client->len) < 0)
 		return 0;
+	v4 = addr_ip_mapped(addr);
 	for (i = 0; i < f->nnets; i++)
-		if (net_match(&f->nets[i], addr))
+		if (f->nets[i].v4 == v4 && net_match(&f->nets[i], addr))
 			return 1;
 	return 0;
 }

@@ -34,9 +34,14 @@
  *			login never matches.
  *	client		the client IP address (log_client_address when
  *			present, as Postfix logs it), equal to an address or
- *			inside a prefix (CIDR); IPv4 and IPv6, and
- *			::ffff:a.b.c.d counts as a.b.c.d. Local submissions
- *			have no client address and never match.
+ *			inside a prefix (CIDR). IPv4 and IPv6, bare or in
+ *			Postfix's "IPv6:" form (addr_ip_parse()); an IPv4
+ *			filter matches IPv4 clients only and an IPv6 filter,
+ *			even ::/0, IPv6 clients only, where ::ffff:a.b.c.d
+ *			is the IPv4 address a.b.c.d. A prefix length counts
+ *			the bits of its notation (::ffff:192.0.2.0/120 is
+ *			192.0.2.0/24). Local submissions have no client
+ *			address and never match.
  *	queue		maildrop, incoming, active, deferred or hold. Without
  *			it: incoming, active, deferred and hold, the queues
  *			postsuper -d, -h and -r act on by default, so that
@@ -81,6 +86,7 @@ enum filter_kind {
 struct filter_net {
 	unsigned char addr[16];
 	unsigned prefix;		/* bits, 0-128 */
+	int	v4;			/* matches IPv4 clients, not IPv6 */
 };
 
 struct filter_key {

@@ -6,13 +6,15 @@
  * file and as a postdrop(1) maildrop file, walked record by record, and
  * when it parses, aggregated and reported; every report line must pass
  * the strict line-protocol reader; the message is also matched against
- * a filter of every kind (pfqmon select). Any crash, sanitizer report, hang or
- * invalid line is a finding.
+ * a filter of every kind (pfqmon select), and its client_address tag
+ * value, given back as --client, must select it. Any crash, sanitizer
+ * report, hang, invalid line or broken property is a finding.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "agg.h"
 #include "buf.h"
 #include "filter.h"
@@ -92,6 +94,7 @@ static const struct { enum filter_kind k; const char *v; } values[] = {
 	{FILTER_SENDER_DOMAIN, ".example.com"},
 	{FILTER_RCPT_DOMAIN, "example.com"}, {FILTER_SASL, "victim"},
 	{FILTER_CLIENT, "192.0.2.0/24"}, {FILTER_CLIENT, "2001:db8::/32"},
+	{FILTER_CLIENT, "IPv6:::ffff:192.0.2.0/120"}, {FILTER_CLIENT, "::/0"},
 	{FILTER_QUEUE, "deferred"}, {FILTER_QUEUE, "maildrop"},
 	{FILTER_OLDER, "1m"},
 };
@@ -118,6 +121,37 @@ check_filters(const struct qf_msg *msg, enum pfq_queue q)
 	(void)sink;
 }
 
+/*
+ * check_client_key - the client_address tag is an address exactly when
+ * the stored value is, the same one; pasted as --client it selects the
+ * message.
+ */
+static void
+check_client_key(const struct qf_msg *msg)
+{
+	static struct filter f;
+	const struct qf_str *c = &msg->client_address;
+	unsigned char a[16], b[16];
+	char	key[QF_VALUE_MAX + 1], err[256];
+	size_t	n;
+	int	fa, fb;
+
+	if (c->p == NULL)
+		return;
+	n = addr_client_key(key, sizeof(key) - 1, c->p, c->len);
+	key[n] = '\0';
+	fa = addr_ip_parse(a, c->p, c->len);
+	fb = addr_ip_parse(b, key, n);
+	if ((fa < 0) != (fb < 0) || (fa > 0 && memcmp(a, b, sizeof(a)) != 0))
+		abort();
+	if (fa < 0)
+		return;
+	filter_init(&f);
+	if (filter_add(&f, FILTER_CLIENT, key, err, sizeof(err)) < 0
+	    || !filter_match(&f, Q_DEFERRED, msg, 1795832400))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -136,6 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.kind = QF_KIND_QUEUE;
 	if (qf_parse(P, &in, &msg) == QF_OK) {
 		check_filters(&msg, Q_DEFERRED);
+		check_client_key(&msg);
 		check_report(&msg, Q_DEFERRED);
 	}
 	(void)qf_walk(P, &in, ignore, NULL);

@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
+import selectoracle  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
 PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
@@ -273,7 +274,7 @@ def case_hostile_identities(root):
             for meas, tagk, key in (
                     ("postfix_queue_sender", "sender", pm.sender_key(v)),
                     ("postfix_queue_sasl", "sasl_username", pm.clean(v)),
-                    ("postfix_queue_client", "client_address", pm.clean(v)),
+                    ("postfix_queue_client", "client_address", pm.client_key(v)),
                     ("postfix_queue_sender_domain", "domain", pm.domain_key(v))):
                 row = series(got, meas, tagk, key)
                 if row is None or row["length"] < 1:
@@ -291,6 +292,66 @@ def case_hostile_identities(root):
         return problems
     check("hostile identities are escaped, cleaned and counted", sp,
           scan={"files": len(values), "parsed": len(values)}, expect=expect)
+    return sp
+
+
+def case_client_addresses(root):
+    """Client addresses in every form a queue file may hold: Postfix's
+    "IPv6:" tag in any case, non-canonical and mapped IPv6, and junk
+    that only looks like an address. The tag is the bare address, one
+    row per address; select --client finds each by the same rules."""
+    values = [
+        b"IPv6:2001:db8::25", b"IPV6:2001:DB8:0::25", b"ipv6:2001:0db8:0:0:0:0:0:25",
+        b"2001:db8::25", b"IPv6:2001:db8::26", b"IPv6:::ffff:192.0.2.9",
+        b"::ffff:c000:209", b"192.0.2.9", b"IPv6:::1.2.3.4", b"IPv6:::1",
+        b"IPv6:fe80::1%eth0", b"fe80::1%25eth0", b"IPv6:192.0.2.1", b"IPv6:",
+        b"IPv6:IPv6:::1", b"[IPv6:2001:db8::25]", b"IPv6: 2001:db8::25",
+        b"IPv6:2001:db8::25\n", b"IPv6:2001:db8::25\x00junk", b"IPv6:" + b"0" * 60 + b"::1",
+        b"IPv6:" + b"1:" * 2000 + b"1", b"192.0.2.01", b"IPv6:\xff\xfe::1",
+    ]
+    sp = Spool(root)
+    msgs = []
+    for i, v in enumerate(values):
+        path = sp.qf("deferred", message(sender=b"c%d@x.test" % i,
+                                         env=[b"log_client_address=" + v]))
+        msgs.append({"id": os.path.basename(path), "queue": "deferred", "sender": b"c%d@x.test" % i,
+                     "arrival": NOW - 60, "size": 0, "recipients": [b"r@dest.example"],
+                     "sasl": None, "client": v})
+
+    def expect(got):
+        problems = []
+        rows = {k[1][0][1]: g["length"] for k, g in got.items()
+                if k[0] == "postfix_queue_client"}
+        want = {}
+        for v in values:
+            want[pm.client_key(v)] = want.get(pm.client_key(v), 0) + 1
+        if rows != want:
+            problems.append("client rows %s, want %s" % (sorted(rows.items()),
+                                                          sorted(want.items())))
+        for k in ("2001:db8::25", "192.0.2.9", "::1.2.3.4"):
+            if k not in rows:
+                problems.append("no row %s" % k)
+        if any(k.lower().startswith("ipv6:") and pm.client_key(k.encode()) != pm.clean(k.encode())
+               for k in rows):
+            problems.append("an address row kept its IPv6: tag: %s" % sorted(rows))
+        return problems
+    check("client addresses in every form are keyed by the bare address", sp,
+          scan={"files": len(values), "parsed": len(values)}, expect=expect)
+
+    for args in (["--client", "2001:db8::25"], ["--client", "IPv6:2001:DB8::25"],
+                 ["--client", "[IPv6:2001:db8::]/32"], ["--client", "::/0"],
+                 ["--client", "0.0.0.0/0"], ["--client", "192.0.2.9"],
+                 ["--client", "::ffff:192.0.2.0/120"], ["--client", "::/96"],
+                 ["--client", "::1", "--client", "192.0.2.1"]):
+        want = selectoracle.select(msgs, args, NOW)
+        res = subprocess.run([PFQMON_SAN, "select", "--queue-dir", sp.dir] + args,
+                             capture_output=True, timeout=BOUND_SECONDS)
+        got = set(res.stdout.decode(errors="replace").split())
+        tap(res.returncode == 0 and got == want and not res.stderr,
+            "client addresses in every form: select %s picks the oracle's %d messages"
+            % (" ".join(args), len(want)),
+            "exit %d, want %s, got %s %s" % (res.returncode, sorted(want), sorted(got),
+                                             res.stderr[:300]))
     return sp
 
 
@@ -676,6 +737,7 @@ def main():
     root = tempfile.mkdtemp(prefix="pfqmon-hostile.")
     try:
         identities = case_hostile_identities(root)
+        clients = case_client_addresses(root)
         truncated, milter = case_truncations(root)
         broken, unusual = case_broken_records(root)
         flipped = case_flipped_bytes(root)
@@ -684,6 +746,7 @@ def main():
                      case_syscall_faults):
             case(root)
         case_valgrind(root, [("hostile identities", identities),
+                             ("client addresses", clients),
                              ("truncations of 6C670A763CD", truncated),
                              ("truncations of 7B5F8A761E3", milter),
                              ("broken records", broken), ("unusual but valid", unusual),

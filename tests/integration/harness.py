@@ -48,6 +48,16 @@ def free_port():
     return port
 
 
+def ipv6_works():
+    """Whether this kernel makes IPv6 sockets: Postfix's inet_protocols
+    drops IPv6 (and refuses XCLIENT ADDR=IPv6:...) when it cannot."""
+    try:
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()
+        return True
+    except OSError:
+        return False
+
+
 def run(cmd, check=True, **kw):
     return subprocess.run(cmd, capture_output=True, check=check, **kw)
 
@@ -122,6 +132,7 @@ class Postfix:
         self.tarpit = Tarpit()
         self.smtp_port = None
         self.dead_port = free_port()        # relayhost: connection refused
+        self.ipv6 = ipv6_works()            # IPv6 clients can be played
         self.running = False
         self.master_pid = None
         atexit.register(self.close)
@@ -143,7 +154,9 @@ class Postfix:
         shutil.copy("/usr/share/postfix/main.cf.debian",
                     os.path.join(self.conf, "main.cf"))
         self.smtp_port = free_port()
-        nets = "127.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24"
+        # The documentation ranges play the clients; 2001:db8::/32 also
+        # needs IPv6 in inet_protocols, or XCLIENT refuses its addresses.
+        nets = "127.0.0.0/8, 198.51.100.0/24, 203.0.113.0/24, [2001:db8::]/32"
         self.postconf(
             "compatibility_level = 3.6",
             "queue_directory = " + self.spool,
@@ -154,7 +167,8 @@ class Postfix:
             "myhostname = trial.invalid", "mydomain = invalid",
             "myorigin = $myhostname", "mydestination =",
             "local_recipient_maps =", "alias_maps =", "alias_database =",
-            "inet_interfaces = loopback-only", "inet_protocols = ipv4",
+            "inet_interfaces = loopback-only",
+            "inet_protocols = " + ("ipv4, ipv6" if self.ipv6 else "ipv4"),
             "mynetworks = " + nets,
             "smtpd_authorized_xclient_hosts = " + nets,
             "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
@@ -250,7 +264,8 @@ class Postfix:
     def postcat_envelopes(self, ids):
         """{queue_id: facts} from one 'postcat -e -q ID...' run: the stored
         sender, the pending recipients, sasl_username and client address
-        (log_client_address first), and the queue the file is in."""
+        (log_client_address first; peer: client_address), and the queue
+        the file is in."""
         out = {}
         for i in range(0, len(ids), 200):
             res = run([SBIN + "/postcat", "-c", self.conf, "-e", "-q"]
@@ -316,6 +331,9 @@ def parse_postcat_e(data, spool):
                 if k == attr and v and cur[slot] is None:
                     cur[slot] = v
     for f in out.values():
+        # "client" is what pfqmon reads; "peer" Postfix's own bare form
+        # of the (XCLIENT) client, e.g. 2001:db8::25 for IPv6:2001:db8::25.
+        f["peer"] = f["client"]
         f["client"] = f.pop("log_client") or f["client"]
         del f["seg"]
     return out

@@ -2,16 +2,20 @@
 
 A compromised account ("victim") sends hundreds of messages through
 SMTP from several client addresses, some with forged senders; a
-compromised relay host sends without authenticating; ordinary users send
-a few messages each; bounces arrive with the null sender; a handful of
-hostile but valid senders (quoted local parts with a space, comma, equals
-sign and a backslash quoted-pair, an SMTPUTF8 address, a very long local
-part) complete it. The queues are steered with the instance's settings
-(harness.py): deferred (the relay host refuses), active (a tarpit that
-never answers holds 100 messages, the active limit), incoming (what
-arrives after that), hold (a HOLD access rule and postsuper -h) and
-maildrop (sendmail while Postfix is stopped). One recipient of some
-messages is delivered at once (discard), leaving a done recipient.
+compromised relay host sends without authenticating, and so does one on
+IPv6 (Postfix stores it as IPv6:2001:db8::25; where the kernel has no
+IPv6, Postfix cannot take it and the IPv6 clients are left out);
+ordinary users send a few messages each, one of them from the same
+IPv6 /32, its address not in canonical form; bounces arrive with the
+null sender; a handful of hostile but valid senders (quoted local parts
+with a space, comma, equals sign and a backslash quoted-pair, an
+SMTPUTF8 address, a very long local part) complete it. The queues are
+steered with the instance's settings (harness.py): deferred (the relay
+host refuses), active (a tarpit that never answers holds 100 messages,
+the active limit), incoming (what arrives after that), hold (a HOLD
+access rule and postsuper -h) and maildrop (sendmail while Postfix is
+stopped). One recipient of some messages is delivered at once
+(discard), leaving a done recipient.
 """
 
 import random
@@ -20,6 +24,14 @@ VICTIM = "victim@customer.example"
 VICTIM_LOGIN = "victim"
 VICTIM_IPS = ["198.51.100.%d" % i for i in range(10, 15)]
 RELAY_IP = "203.0.113.66"
+RELAY6_IP = "2001:db8::25"                  # the client_address tag
+RELAY6_XCLIENT = "IPV6:2001:db8::25"        # as an SMTP proxy may send it
+V6_USER = ("v6user", "IPv6:2001:DB8:1:0:0:0:0:9", "2001:db8:1::9")
+
+
+def relay6_count(scale):
+    """Messages the IPv6 relay sends at this scale (none without IPv6)."""
+    return max(1, int(30 * scale))
 
 HOSTILE_SENDERS = [
     '"odd \\"user\\" x\\\\y"@weird.test',     # backslash quoted-pair
@@ -58,10 +70,20 @@ def play(postfix, inj_cls, scale=1.0, seed=1):
         for i in range(n(80)):
             inj.send("news%d@relay%d.example" % (i, i % 5), rcpts(rng, 1))
             sent += 1
+        if postfix.ipv6:
+            inj.xclient(addr=RELAY6_XCLIENT)
+            for i in range(relay6_count(scale)):
+                inj.send("bulk%d@relay6.example" % (i % 3), rcpts(rng, 1))
+                sent += 1
         for u in range(n(15)):
             inj.xclient(addr="198.51.100.%d" % (100 + u), login="user%d" % u)
             for _ in range(3):
                 inj.send("user%d@corp.example" % u, rcpts(rng, 1, "org"))
+                sent += 1
+        if postfix.ipv6:
+            inj.xclient(addr=V6_USER[1], login=V6_USER[0])
+            for _ in range(3):
+                inj.send("%s@corp.example" % V6_USER[0], rcpts(rng, 1, "org"))
                 sent += 1
         inj.xclient(addr="127.0.0.1")
         for i in range(n(10)):

@@ -10,6 +10,8 @@ report (--top 0) must equal Postfix's own view exactly:
   - everything else, per SASL user and client address included: the
     facts 'postcat -e' prints for each message, turned into metrics by
     tests/lib/pfqmetrics.py;
+  - the IPv6 clients, stored as IPv6:2001:db8::25, are tagged with the
+    bare address, the one Postfix wrote in client_address;
   - the report is written to a private InfluxDB 1.x with POST /write
     (204 required) and every series is read back with /query: fields
     equal, and every sender, SASL name and client address Postfix stored
@@ -134,6 +136,33 @@ def scene_is_real(tag, pq, got):
         "the relay lead their breakdowns", detail)
 
 
+def ipv6_clients(tag, facts, got, ipv6):
+    """The IPv6 clients: Postfix stored them as IPv6:..., pfqmon tags the
+    bare address, which is what Postfix wrote in client_address."""
+    name = tag + ": IPv6 clients are tagged with the bare address"
+    if not ipv6:
+        tap(True, name + " # SKIP no IPv6 sockets: Postfix cannot take IPv6 clients")
+        return
+    detail = []
+    tagged = [f for f in facts.values() if f["client"] and f["client"].startswith(b"IPv6:")]
+    if len(tagged) != scene.relay6_count(1.0) + 3:
+        detail.append("%d messages with an IPv6: client, want %d"
+                      % (len(tagged), scene.relay6_count(1.0) + 3))
+    for f in facts.values():
+        if f["client"] and pm.client_key(f["client"]) != (f["peer"] or b"").decode():
+            detail.append("client %r: key %r, Postfix's client_address %r"
+                          % (f["client"], pm.client_key(f["client"]), f["peer"]))
+    rows = {k[1][0][1]: g["length"] for k, g in got.items()
+            if k[0] == "postfix_queue_client"}
+    for key, n in ((scene.RELAY6_IP, scene.relay6_count(1.0)), (scene.V6_USER[2], 3)):
+        if rows.get(key) != n:
+            detail.append("client_address=%s: %s messages, want %d" % (key, rows.get(key), n))
+    detail += ["tag %r kept Postfix's IPv6: form" % k for k in rows
+               if k.lower().startswith("ipv6:")]
+    tap(not detail, name + " (%s: %d messages, %s: 3)"
+        % (scene.RELAY6_IP, scene.relay6_count(1.0), scene.V6_USER[2]), detail)
+
+
 def against_influx(tag, influx, out, got, facts):
     db = "pfq_" + tag.replace("-", "_")
     influx.query("CREATE DATABASE " + db)
@@ -171,9 +200,13 @@ def against_influx(tag, influx, out, got, facts):
             exact += 1
             if s.decode("utf-8") not in senders:
                 detail.append("sender %r does not read back byte for byte" % s)
-        for v, vals in ((f["sasl"], sasl), (f["client"], clients)):
-            if v and v.decode("utf-8") not in vals:
-                detail.append("%r does not read back byte for byte" % v)
+        if f["sasl"] and f["sasl"].decode("utf-8") not in sasl:
+            detail.append("%r does not read back byte for byte" % f["sasl"])
+        # The client as the bare address (docs/metrics.md), as Postfix
+        # itself wrote it in client_address.
+        if f["client"] and pm.client_key(f["client"]) not in clients:
+            detail.append("client %r: %r not in InfluxDB" % (f["client"],
+                                                             pm.client_key(f["client"])))
     hostile = [s for s in (f["sender"] for f in facts.values())
                if b'"' in s or b"," in s or b" " in s or b"\\" in s or max(s or b"\0") > 127]
     if len(hostile) < 5:
@@ -229,6 +262,7 @@ def frozen(long_ids, influx):
         against_postqueue(tag, pq, facts, got, now)
         against_postcat(tag, pq, facts, got, now)
         scene_is_real(tag, pq, got)
+        ipv6_clients(tag, facts, got, p.ipv6)
         against_influx(tag, influx, out, got, facts)
         dashboard_queries(tag, influx, out)
         after = p.postqueue_j()

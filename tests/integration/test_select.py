@@ -13,10 +13,15 @@ applies the documented rules to those facts independently of the C code.
 - Without acting: senders (quoted, mixed-case, UTF-8, null), domains and
   recipient domains select exactly the oracle's messages, from the queue
   files, from showq and from postqueue -j.
-- pfqmon top names the victim first, with Postfix's counts.
+- The IPv6 relay (stored as IPv6:2001:db8::25) by address, tagged form
+  and /32, and the families apart: exactly the messages Postfix
+  recorded with that client_address.
+- pfqmon top names the victim first, with Postfix's counts, and shows
+  the IPv6 relay by its bare address.
 - Then, one after the other, each piped into postsuper as an admin
   would: --sasl-user victim | postsuper -d - ; a CIDR --client |
-  postsuper -h - ; --older-than | postsuper -d - ; --queue hold |
+  postsuper -h - ; --client 2001:db8::/32 | postsuper -h - ;
+  --older-than | postsuper -d - ; --queue hold |
   postsuper -d -. After each, postqueue -j must show exactly the
   selected messages gone (or held) and every other message where it was.
 - A second instance with long queue IDs: the same for a SASL user.
@@ -32,11 +37,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
+import pfqmetrics as pm  # noqa: E402
 import scene  # noqa: E402
 import selectoracle  # noqa: E402
 
 PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 POSTSUPER = harness.SBIN + "/postsuper"
+SCALE = 0.3                                 # of the abuse scene
 
 
 def facts(p):
@@ -50,7 +57,8 @@ def facts(p):
             raise RuntimeError("postcat does not know %s" % m["queue_id"])
         msgs.append({"id": m["queue_id"], "queue": m["queue_name"],
                      "sender": e["sender"], "sasl": e["sasl"], "client": e["client"],
-                     "recipients": e["recipients"], "arrival": m["arrival_time"]})
+                     "peer": e["peer"], "recipients": e["recipients"],
+                     "arrival": m["arrival_time"]})
     return msgs
 
 
@@ -127,6 +135,38 @@ def extras(p):
     return n
 
 
+def ipv6_selects(p, msgs, now):
+    """The IPv6 relay, however an admin writes it, is exactly the mail
+    Postfix recorded with client_address=2001:db8::25; its /32 adds the
+    neighbour; neither family's widest filter reaches the other."""
+    if not p.ipv6:
+        tap(True, "scene: select --client by IPv6 address and prefix "
+            "# SKIP no IPv6 sockets: Postfix cannot take IPv6 clients")
+        return
+    relay = {m["id"] for m in msgs if m["peer"] == scene.RELAY6_IP.encode()}
+    net = relay | {m["id"] for m in msgs if m["peer"] == scene.V6_USER[2].encode()}
+    v6 = {m["id"] for m in msgs if m["client"] and m["client"].startswith(b"IPv6:")}
+    tap(len(relay) == scene.relay6_count(SCALE) and len(net) == len(relay) + 3
+        and v6 == net, "scene: Postfix stored %d messages from %s and 3 from %s, "
+        "all as IPv6:..." % (len(relay), scene.RELAY6_IP, scene.V6_USER[2]),
+        [len(relay), len(net), len(v6)])
+    for args, want in ((["--client", scene.RELAY6_IP], relay),
+                       (["--client", scene.RELAY6_XCLIENT], relay),
+                       (["--client", "2001:DB8:0:0::25"], relay),
+                       (["--client", "[IPv6:2001:db8::25]"], relay),
+                       (["--client", "2001:db8::/32"], net),
+                       (["--client", "IPv6:2001:db8::/32"], net),
+                       (["--client", scene.V6_USER[2]], net - relay),
+                       (["--client", "::/0"], v6)):
+        oracle = check_select(p, msgs, args, "scene", None, now)
+        tap(oracle == want, "scene: the oracle's messages for select %s are the %d "
+            "Postfix recorded from that client" % (" ".join(args), len(want)))
+    others = {m["id"] for m in msgs if m["client"] and m["id"] not in v6}
+    oracle = check_select(p, msgs, ["--client", "0.0.0.0/0"], "scene", None, now)
+    tap(oracle == others, "scene: select --client 0.0.0.0/0 is the %d IPv4 "
+        "clients' mail, no IPv6 client's" % len(others))
+
+
 def top_checks(p, msgs):
     res = subprocess.run([PFQMON, "top", "-c", p.conf, "--format", "json", "--rows", "0"],
                          capture_output=True, timeout=300)
@@ -142,7 +182,7 @@ def top_checks(p, msgs):
             k = m["sasl"].decode()
             sasl[k] = sasl.get(k, 0) + 1
         if m["client"]:
-            k = m["client"].decode()
+            k = pm.client_key(m["client"])      # the bare address
             clients[k] = clients.get(k, 0) + 1
     got_sasl = {r["key"]: r["length"] for r in doc["sasl_usernames"]["rows"]}
     got_clients = {r["key"]: r["length"] for r in doc["client_addresses"]["rows"]}
@@ -161,6 +201,18 @@ def top_checks(p, msgs):
     tap(row[:2] == [scene.VICTIM_LOGIN, str(sasl.get(scene.VICTIM_LOGIN))],
         "top: the table's first SASL row is the victim with %s messages"
         % sasl.get(scene.VICTIM_LOGIN), [sect[:3]])
+    name = "top: the IPv6 relay is shown as %s, in JSON and in the table" % scene.RELAY6_IP
+    if not p.ipv6:
+        tap(True, name + " # SKIP no IPv6 sockets: Postfix cannot take IPv6 clients")
+        return
+    n = scene.relay6_count(SCALE)
+    table = subprocess.run([PFQMON, "top", "-c", p.conf, "--rows", "0"], capture_output=True,
+                           timeout=300).stdout.decode(errors="replace")
+    sect = table.split("Client addresses", 1)[-1].split("\n\n", 1)[0].splitlines()
+    rows = [r.split()[:2] for r in sect[1:]]
+    tap(got_clients.get(scene.RELAY6_IP) == n and [scene.RELAY6_IP, str(n)] in rows
+        and not any(k.lower().startswith("ipv6:") for k in got_clients),
+        name + " with its %d messages" % n, [sorted(got_clients.items()), sect])
 
 
 def main_scene():
@@ -169,7 +221,7 @@ def main_scene():
     try:
         p.setup()
         p.start()
-        sent = scene.play(p, harness.Injector, scale=0.3)
+        sent = scene.play(p, harness.Injector, scale=SCALE)
         sent += extras(p)
         msgs = facts(p)
         tap(len(msgs) == sent, "the running queue holds all %d messages" % sent,
@@ -194,6 +246,7 @@ def main_scene():
                      ["--client", scene.RELAY_IP],
                      ["--client", "198.51.100.0/24", "--recipient-domain", "tarpit.test"]):
             check_select(p, msgs, args, "scene", None, now)
+        ipv6_selects(p, msgs, now)
         top_checks(p, msgs)
 
         # 1. The compromised login: delete exactly its mail.
@@ -233,6 +286,27 @@ def main_scene():
             and all(after[i] == before[i] for i in after if i not in want),
             "client: exactly those are now on hold, nothing else moved")
         msgs = facts(p)
+
+        # 2b. The IPv6 relay and its neighbour, by their /32: hold.
+        if p.ipv6:
+            cidr = "2001:db8::/32"
+            before = where(p)
+            want = {m["id"] for m in msgs if m["peer"] in
+                    (scene.RELAY6_IP.encode(), scene.V6_USER[2].encode())}
+            got, err, rc = pipe(p, ["--client", cidr], "-h")
+            after = where(p)
+            tap(got == want and len(want) == scene.relay6_count(SCALE) + 3 and rc == 0,
+                "IPv6 client: select --client %s lists its %d messages" % (cidr, len(want)),
+                [len(got), len(want)])
+            tap(acted(len(want), err, "Placed on hold") == len(want),
+                "IPv6 client: postsuper -h - held exactly %d" % len(want), [err[-200:]])
+            tap(set(after) == set(before) and all(after[i] == "hold" for i in want)
+                and all(after[i] == before[i] for i in after if i not in want),
+                "IPv6 client: exactly those are now on hold, nothing else moved")
+            msgs = facts(p)
+        else:
+            tap(True, "IPv6 client: select --client 2001:db8::/32 | postsuper -h - "
+                "# SKIP no IPv6 sockets: Postfix cannot take IPv6 clients")
 
         # 3. Older than a moment in the middle of the scene: delete. The
         # moment is the arrival second that splits the queue most evenly.

@@ -8,9 +8,10 @@ compare them with pfqmon's output as decoded by tests/tools/lpcheck --json.
 
 A message is a dict: queue (str), sender (bytes), arrival (int), size
 (int), recipients (list of bytes, pending only), sasl (bytes or None),
-client (bytes or None).
+client (bytes or None, as stored: log_client_address or client_address).
 """
 
+import ipaddress
 import json
 import re
 import subprocess
@@ -87,6 +88,28 @@ def sender_key(sender):
     return clean(sender[:at + 1] + sender[at + 1:].lower())
 
 
+def client_key(raw):
+    """The client_address tag: the bare address as inet_ntop(3) prints it
+    (RFC 5952), an IPv4-mapped one as IPv4; Postfix's "IPv6:" tag, in any
+    case, goes. A value that is not an address is kept (and cleaned)."""
+    text, tagged = raw, raw[:5].lower() == b"ipv6:"
+    if tagged:
+        text = raw[5:]
+    try:
+        s = text.decode("ascii")
+        if not re.fullmatch(r"[0-9A-Fa-f:.]+", s):
+            raise ValueError(s)     # ipaddress takes zone indexes; Postfix does not
+        a = (ipaddress.IPv6Address(s) if tagged or ":" in s
+             else ipaddress.IPv4Address(s))
+    except ValueError:
+        return clean(raw)
+    if a.version == 6 and a.ipv4_mapped:
+        return str(a.ipv4_mapped)
+    if a.version == 6 and a.packed[:12] == bytes(12) and a.packed[12:14] != b"\0\0":
+        return "::%d.%d.%d.%d" % tuple(a.packed[12:])   # glibc's ::a.b.c.d
+    return str(a)
+
+
 def domain_key(addr):
     """qshape: after the last '@', lower-cased, dot runs collapsed, one
     leading and trailing dot removed; MAILER-DAEMON for <>, (none) if empty."""
@@ -154,10 +177,10 @@ def expected(messages, now, scan=None, top=0):
         total.count(m, rc)
         row("postfix_queue_sender", sender_key(m["sender"])).count(m, rc)
         row("postfix_queue_sender_domain", domain_key(m["sender"])).count(m, rc)
-        for meas, val in (("postfix_queue_sasl", m.get("sasl")),
-                          ("postfix_queue_client", m.get("client"))):
-            if val:
-                row(meas, clean(val)).count(m, rc)
+        if m.get("sasl"):
+            row("postfix_queue_sasl", clean(m["sasl"])).count(m, rc)
+        if m.get("client"):
+            row("postfix_queue_client", client_key(m["client"])).count(m, rc)
         per_domain = {}
         for r in m["recipients"]:
             k = domain_key(r)

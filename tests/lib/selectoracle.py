@@ -62,16 +62,29 @@ def _domain_match(value_key, pattern):
     return value_key == domain_key(b"@" + p)
 
 
+def _untag(text):
+    """Postfix's RFC 5321 form: "IPv6:" (any case) before IPv6 text only;
+    ipaddress would take a zone index, Postfix never stores one."""
+    if "%" in text:
+        raise ValueError(text)
+    if text[:5].lower() == "ipv6:":
+        ipaddress.IPv6Address(text[5:])        # IPv6 text only
+        return text[5:]
+    return text
+
+
 def _net_match(client, net):
     if client is None:
         return False
     try:
-        a = ipaddress.ip_address(client.decode())
-    except ValueError:
+        a = ipaddress.ip_address(_untag(client.decode()))
+    except (ValueError, UnicodeDecodeError):
         return False
     if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped:
         a = a.ipv4_mapped
-    n = ipaddress.ip_network(net.replace("[", "").replace("]", ""), strict=False)
+    net = net.replace("[", "").replace("]", "")
+    addr, slash, bits = net.partition("/")
+    n = ipaddress.ip_network(_untag(addr) + slash + bits, strict=False)
     if n.version == 6 and n.prefixlen >= 96 and n.network_address.ipv4_mapped:
         n = ipaddress.ip_network("%s/%d" % (n.network_address.ipv4_mapped,
                                             n.prefixlen - 96))

@@ -273,6 +273,45 @@ START_TEST(hostile_keys_are_cleaned_before_counting)
 }
 END_TEST
 
+/*
+ * Postfix stores an IPv6 client as "IPv6:2001:db8::25" in
+ * log_client_address: the row is the bare address, one row however the
+ * address was written, IPv4-mapped as IPv4; anything else as stored.
+ */
+START_TEST(client_rows_are_bare_addresses)
+{
+	struct agg *a = agg_create(NOW);
+	struct fake f;
+	static const char *const v6[] = {"IPv6:2001:db8::25", "IPV6:2001:DB8::25",
+	    "ipv6:2001:db8:0:0:0:0:0:25", "2001:0db8::0025"};
+	static const char *const v4[] = {"192.0.2.1", "::ffff:192.0.2.1",
+	    "IPv6:::ffff:192.0.2.1", "IPv6:::FFFF:C000:201"};
+	static const char *const kept[] = {"IPv6:192.0.2.1", "IPv6:",
+	    "IPv6:fe80::1%eth0", "[IPv6:2001:db8::25]", " 192.0.2.1", "unknown",
+	    "IPv6:IPv6:2001:db8::25", "192.0.2.01"};
+	size_t	i;
+
+	for (i = 0; i < 4; i++) {
+		agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, v6[i], 1, 1, "@d", 1));
+		agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, v4[i], 1, 1, "@d", 1));
+	}
+	ck_assert_ptr_nonnull(row(a, DIM_CLIENT, "2001:db8::25"));
+	ck_assert_uint_eq(row(a, DIM_CLIENT, "2001:db8::25")->length, 4);
+	ck_assert_ptr_nonnull(row(a, DIM_CLIENT, "192.0.2.1"));
+	ck_assert_uint_eq(row(a, DIM_CLIENT, "192.0.2.1")->length, 4);
+	ck_assert_uint_eq(agg_keys(a, DIM_CLIENT), 2);
+	/* An embedded IPv4 that is not mapped stays IPv6, as glibc prints it. */
+	agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, "IPv6:0::1.2.3.4", 1, 1,
+	    "@d", 1));
+	ck_assert_ptr_nonnull(row(a, DIM_CLIENT, "::1.2.3.4"));
+	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		agg_add(a, Q_DEFERRED, fake(&f, "s@x", NULL, kept[i], 1, 1, "@d", 1));
+		ck_assert_msg(row(a, DIM_CLIENT, kept[i]) != NULL, "%s", kept[i]);
+	}
+	agg_free(a);
+}
+END_TEST
+
 /* report_of - every row of every breakdown and queue, as text */
 static void
 report_of(const struct agg *a, struct buf *out)
@@ -449,6 +488,7 @@ agg_suite(void)
 	tcase_add_test(tc, dropped_domains_go_to_other);
 	tcase_add_test(tc, age_buckets_follow_qshape);
 	tcase_add_test(tc, hostile_keys_are_cleaned_before_counting);
+	tcase_add_test(tc, client_rows_are_bare_addresses);
 	tcase_add_test(tc, recount_equals_commit);
 	tcase_add_test(tc, cache_put_find_sweep);
 	suite_add_tcase(s, tc);

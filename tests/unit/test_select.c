@@ -190,6 +190,81 @@ START_TEST(client_rules)
 }
 END_TEST
 
+/*
+ * Postfix stores every IPv6 client as "IPv6:2001:db8::25": the filter
+ * reads that form, and accepts it pasted; families never mix, except
+ * that an IPv4-mapped address is IPv4.
+ */
+START_TEST(client_ipv6_rules)
+{
+	struct fake f;
+	const struct qf_msg *m = fake(&f, "x@y", NULL, "IPv6:2001:db8::25", "", 0);
+	static const char *const same[] = {"2001:db8::25", "2001:DB8:0::25",
+	    "2001:0db8:0:0:0:0:0:0025", "IPv6:2001:db8::25", "ipv6:2001:db8::25",
+	    "[2001:db8::25]", "[IPv6:2001:db8::25]", "2001:db8::/32",
+	    "IPv6:2001:db8::/32", "[2001:db8::]/32", "2001:db8::25/128",
+	    "2001:db8::24/127", "::/0", "IPv6:::/0"};
+	static const char *const other[] = {"2001:db8::26", "2001:db9::/32",
+	    "2001:db8::24/128", "0.0.0.0/0", "::ffff:0:0/96", "::/96",
+	    "IPv6:::ffff:0.0.0.0/96"};
+	static const char *const hostile[] = {"IPv6:", "IPv6:192.0.2.1",
+	    "IPv6:[2001:db8::25]", "IPv6:IPv6:2001:db8::25", "IPv6 :2001:db8::25",
+	    "2001:db8::25%eth0", "fe80::1%eth0", "[fe80::1%eth0]/64",
+	    "2001:db8::25 ", " 2001:db8::25", "2001:db8:::25", "::1.2.3.4.5",
+	    "IPv6:2001:db8::/", "IPv6:2001:db8::/129", "2001:db8::/+32",
+	    "[2001:db8::/32]", "[2001:db8::25", "2001:db8::25]", "IPv6:::1junk",
+	    "0000000000000000000000000000000000000000000000000000000000000::1",
+	    "1:2:3:4:5:6:7:8:9", "1.2.3.4/-0", ":::", "::ffff:1.2.3.4/129"};
+	static const char *const junk[] = {"IPv6:", "IPv6:192.0.2.1",
+	    "IPv6:fe80::1%eth0", "[IPv6:2001:db8::25]", "IPv6:IPv6:::1",
+	    "IPv6:2001:db8::25\n"};
+	size_t	i;
+
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		ck_assert_msg(one(FILTER_CLIENT, same[i], Q_INCOMING, m), "%s", same[i]);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		ck_assert_msg(!one(FILTER_CLIENT, other[i], Q_INCOMING, m), "%s",
+		    other[i]);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+		ck_assert_msg(bad(FILTER_CLIENT, hostile[i]), "%s", hostile[i]);
+	/* Any spelling Postfix or a person may use for the client. */
+	m = fake(&f, "x@y", NULL, "2001:DB8:0::25", "", 0);
+	ck_assert(one(FILTER_CLIENT, "IPv6:2001:db8::25", Q_INCOMING, m));
+	m = fake(&f, "x@y", NULL, "iPv6:2001:db8:0:0:0:0:0:25", "", 0);
+	ck_assert(one(FILTER_CLIENT, "2001:db8::/32", Q_INCOMING, m));
+	/* An IPv6 filter, even ::/0, never matches an IPv4 client. */
+	m = fake(&f, "x@y", NULL, "192.0.2.1", "", 0);
+	ck_assert(!one(FILTER_CLIENT, "::/0", Q_INCOMING, m));
+	ck_assert(!one(FILTER_CLIENT, "::/95", Q_INCOMING, m));
+	ck_assert(!one(FILTER_CLIENT, "::192.0.2.1", Q_INCOMING, m));
+	ck_assert(!one(FILTER_CLIENT, "::/96", Q_INCOMING, m));
+	/* ...but a mapped one is IPv4, its prefix in IPv6 bits. */
+	ck_assert(one(FILTER_CLIENT, "::ffff:0:0/96", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "IPv6:::ffff:192.0.2.1", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "::ffff:192.0.2.0/120", Q_INCOMING, m));
+	ck_assert(!one(FILTER_CLIENT, "::ffff:192.0.3.0/120", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "192.0.2.0/24", Q_INCOMING, m));
+	/* Postfix with IPv6 alone writes a mapped client in IPv6 form. */
+	m = fake(&f, "x@y", NULL, "IPv6:::ffff:192.0.2.1", "", 0);
+	ck_assert(one(FILTER_CLIENT, "192.0.2.1", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "192.0.2.0/24", Q_INCOMING, m));
+	ck_assert(!one(FILTER_CLIENT, "::/0", Q_INCOMING, m));
+	/* An embedded IPv4 that is not mapped is an IPv6 address. */
+	m = fake(&f, "x@y", NULL, "IPv6:::1.2.3.4", "", 0);
+	ck_assert(!one(FILTER_CLIENT, "1.2.3.4", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "::1.2.3.4", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "::102:304", Q_INCOMING, m));
+	ck_assert(one(FILTER_CLIENT, "::/96", Q_INCOMING, m));
+	/* Stored junk never matches, however wide the filter. */
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		m = fake(&f, "x@y", NULL, junk[i], "", 0);
+		ck_assert_msg(!one(FILTER_CLIENT, "::/0", Q_INCOMING, m), "%s", junk[i]);
+		ck_assert_msg(!one(FILTER_CLIENT, "0.0.0.0/0", Q_INCOMING, m), "%s",
+		    junk[i]);
+	}
+}
+END_TEST
+
 START_TEST(queue_and_age_rules)
 {
 	struct fake f;
@@ -691,6 +766,7 @@ select_suite(void)
 	tcase_add_test(tc, domain_rules);
 	tcase_add_test(tc, sasl_rules);
 	tcase_add_test(tc, client_rules);
+	tcase_add_test(tc, client_ipv6_rules);
 	tcase_add_test(tc, queue_and_age_rules);
 	tcase_add_test(tc, filter_values_are_bounded);
 	tcase_add_test(tc, internal_form);
