@@ -5,7 +5,8 @@
  * Exit status: 0 after a scan (bad queue files are counted, not fatal),
  * 1 when the queue cannot be read or the output cannot be delivered, 2
  * for bad command-line input or configuration. Trusts its arguments only
- * after checking them.
+ * after checking them; run by sudo as a user, refuses those that read a
+ * file or send data anywhere but stdout (sudo.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include "msg.h"
 #include "report.h"
 #include "settings.h"
+#include "sudo.h"
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
@@ -252,6 +254,7 @@ main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	settings_init(&cli);
 	parse_command_line(argc, argv, &cli, &config_file, &check);
+	sudo_check(&cli, config_file);
 	rc = check ? agent_check(&cli, config_file) : agent_run(&cli, config_file);
 	settings_free(&cli);
 	return rc;
