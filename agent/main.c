@@ -75,7 +75,8 @@ usage(void)
 	printf("  %-32s %s\n", "-V, --version", "print the version");
 	printf("\nNeeds read access to the queue: run as root or as the postfix "
 	    "user\n(sudo -u postfix pfqmon). Never change the queue's "
-	    "permissions.\n");
+	    "permissions. Run by sudo as\na user, pfqmon refuses the options "
+	    "that read a file or send data\n(--config, --push*, --user).\n");
 }
 
 /* print_schema - --schema: the names report_write() emits */
