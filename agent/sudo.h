@@ -13,10 +13,11 @@
  *	would turn postfix's rights into the caller's.
  *
  *	sudo_restricted() is true when sudo runs pfqmon as a user other than
- *	root: SUDO_UID is in the environment and the real uid is not 0.
- *	sudo always sets SUDO_UID, overwriting any value the caller passes,
- *	and its env_reset keeps the caller from removing it; root
- *	(plain "sudo pfqmon") keeps every option.
+ *	root: SUDO_UID is in the environment (any value) and the real uid is
+ *	not 0. sudo always sets SUDO_UID to the caller's uid; the caller
+ *	cannot remove it (a rule with SETENV lets it change the value, which
+ *	does not matter here). Root (plain "sudo pfqmon") keeps every
+ *	option, and so does pfqmon started without sudo.
  *
  *	sudo_check() then refuses, with exit 2 and one line naming the
  *	option, --config and every option whose table entry (settings.h,
