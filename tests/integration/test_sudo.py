@@ -21,7 +21,8 @@ from a SASL login) and a throw-away system user playing telegraf:
   --push-token-file of a file only postfix may read, --config of a
   non-JSON file (its text must not be quoted), -c and --queue-dir of a
   directory the user owns (its main.cf a link to a file only postfix may
-  read), select and top with --config, --user; while the options that
+  read), select and top with --config, --user, and MAIL_CONFIG of that
+  directory (kept by a Defaults env_keep line); while the options that
   shape stdout, and root's directories, still work;
 - as root (sudo from root: SUDO_UID set, uid 0) every option works: the
   same --config and --push reach the listener, with the password.
@@ -168,10 +169,12 @@ def shipped_commands(env):
     return out
 
 
-def as_user(env, argv, default_instance=False, stdin=None):
+def as_user(env, argv, default_instance=False, stdin=None, mail_config=None):
     """argv run by the test user, as Telegraf would run it; the default
-    instance is the test's one, in a private mount namespace."""
-    cmd = ["runuser", "-u", env.user, "--"] + argv
+    instance is the test's one, in a private mount namespace. With
+    mail_config, the user's environment has MAIL_CONFIG."""
+    cmd = ["runuser", "-u", env.user, "--"] + (
+        ["env", "MAIL_CONFIG=" + mail_config] if mail_config else []) + argv
     if default_instance:
         return harness.in_namespace(env.postfix.conf, cmd, input=stdin)
     return sh(cmd, input=stdin)
@@ -278,10 +281,11 @@ def label(env, args):
         .replace(env.tmp, "TMP")
 
 
-def expect_refused(env, args, option, name):
+def expect_refused(env, args, option, name, mail_config=None):
     """pfqmon, through sudo as postfix with any arguments allowed, refuses
     args with exit 2 and one line naming option; nothing secret shown."""
-    res = as_user(env, ["/usr/bin/sudo", "-n", "-u", "postfix", env.bin] + args)
+    res = as_user(env, ["/usr/bin/sudo", "-n", "-u", "postfix", env.bin] + args,
+                  mail_config=mail_config)
     err = res.stderr.decode(errors="replace")
     out = res.stdout.decode(errors="replace")
     want = "pfqmon: %s: refused when run through sudo as postfix: " % option
@@ -321,6 +325,8 @@ def second_wall(env):
                    "--config-dir (-c)", "select -c of the user's directory")
     expect_refused(env, ["top", "--config", env.config], "--config", "top --config")
     expect_refused(env, ["top", "--user", "root"], "--user", "top --user")
+    expect_refused(env, ["-v"], "MAIL_CONFIG", "MAIL_CONFIG (kept by sudoers) of the user's "
+                   "directory", mail_config=env.attacker)
     time.sleep(0.5)
     tap(env.listener.connections == before,
         "second wall: no connection reached the listener",
@@ -333,6 +339,9 @@ def second_wall(env):
         "second wall: -c of root's directory and options for stdout still work", p)
     res = as_user(env, sudo + ["--queue-dir", env.postfix.spool])
     tap(not (p := report_ok(res)), "second wall: --queue-dir of root's spool still works", p)
+    res = as_user(env, sudo, mail_config=conf)
+    tap(not (p := report_ok(res)), "second wall: MAIL_CONFIG of root's directory still works",
+        p)
     res = as_user(env, sudo + ["select", "-c", conf, "--sasl-user", "victim", "--count"])
     tap(res.returncode == 0 and res.stdout.strip() == str(VICTIM_MSGS).encode(),
         "second wall: select --sasl-user through sudo finds the victim's %d messages"
@@ -393,7 +402,8 @@ def main():
         install_sudoers(env, shipped_lines(env))
         first_wall(env)
         install_sudoers(env, shipped_lines(env) + [
-            "%s ALL=(postfix) NOPASSWD: %s" % (env.user, env.bin)])
+            "%s ALL=(postfix) NOPASSWD: %s" % (env.user, env.bin),
+            'Defaults!%s env_keep += "MAIL_CONFIG"' % env.bin])
         second_wall(env)
         as_root(env)
     except Exception as e:
