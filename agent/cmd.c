@@ -2,7 +2,8 @@
  * cmd.c - "pfqmon select" and "pfqmon top" (cmd.h): options, one
  * reading of the queue, output.
  *
- * Trusts its arguments only after filter.c and settings.c checked them;
+ * Trusts its arguments only after filter.c and settings.c checked them
+ * (and, run by sudo as a user, sudo.c refused what is not for stdout);
  * queue IDs reach the output only after the readers checked them
  * against Postfix's own rule, so postsuper never sees anything else.
  */
@@ -23,6 +24,7 @@
 #include "msg.h"
 #include "settings.h"
 #include "source.h"
+#include "sudo.h"
 #include "top.h"
 #include "xalloc.h"
 
@@ -170,6 +172,7 @@ settings_for(struct cmdline *cl, struct settings *cfg)
 	char	err[1024];
 
 	signal(SIGPIPE, SIG_DFL);
+	sudo_check(&cl->cli, cl->config_file);
 	if (config_settings(cfg, &cl->cli, cl->config_file, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	settings_free(&cl->cli);

@@ -5,11 +5,14 @@
  * settings.c ("push_db" for --push-db); values are typed: strings,
  * integers for counts, booleans for flags, strings for durations ("10s")
  * and an object of strings for "tag". Unknown keys, wrong types,
- * duplicate keys and bad values are errors that name the key and its
- * line. The JSON itself is read by json.c (jansson).
+ * duplicate keys and bad values are errors that name the file, the line
+ * (and column) and the option, never anything else from the file. The
+ * JSON itself is read by json.c (jansson).
  *
- * SECURITY: the file may hold secrets; a file readable by others that
- * does gets a warning.
+ * SECURITY: the file may hold secrets, and the path may name a file
+ * that is no configuration at all: an error never quotes the file's
+ * text, only the names of pfqmon's own options. A file readable by
+ * others that holds a secret gets a warning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,51 +32,71 @@
 
 struct key_line {
 	char	name[64];
-	int	line;
+	int	line, column;
 };
 
+/* column_at - 1-based column of text[i], in characters as jansson counts */
+static int
+column_at(const char *text, size_t line_start, size_t i)
+{
+	int	col = 1;
+
+	for (; line_start < i; line_start++)
+		if (((unsigned char)text[line_start] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
 /*
- * key_lines - the line of each key of the top-level object. jansson has
- * already accepted the text, so a small scanner is enough: strings (with
- * escapes) at depth 1 followed by ':' are keys.
+ * key_lines - the line and column of each key of the top-level object.
+ * jansson has already accepted the text, so a small scanner is enough:
+ * strings (with escapes) at depth 1 followed by ':' are keys.
  */
 static size_t
 key_lines(const char *text, size_t len, struct key_line *out, size_t max)
 {
-	size_t	i = 0, n = 0, start, klen;
-	int	depth = 0, line = 1, kline;
+	size_t	i = 0, n = 0, start, klen, bol = 0;
+	int	depth = 0, line = 1, kline, kcol;
 
 	while (i < len) {
 		char	c = text[i];
 
-		if (c == '\n')
+		if (c == '\n') {
 			line++;
+			bol = i + 1;
+		}
 		if (c == '{' || c == '[')
 			depth++;
 		else if (c == '}' || c == ']')
 			depth--;
 		else if (c == '"') {
-			start = ++i;
 			kline = line;
+			kcol = column_at(text, bol, i);
+			start = ++i;
 			while (i < len && text[i] != '"') {
 				if (text[i] == '\\')
 					i++;
-				else if (text[i] == '\n')
+				else if (text[i] == '\n') {
 					line++;
+					bol = i + 1;
+				}
 				i++;
 			}
 			klen = i - start;
 			i++;
 			while (i < len && strchr(" \t\r\n", text[i])) {
-				if (text[i] == '\n')
+				if (text[i] == '\n') {
 					line++;
+					bol = i + 1;
+				}
 				i++;
 			}
 			if (depth == 1 && i < len && text[i] == ':' && n < max
 			    && klen < sizeof(out[0].name)) {
 				memcpy(out[n].name, text + start, klen);
 				out[n].name[klen] = '\0';
-				out[n++].line = kline;
+				out[n].line = kline;
+				out[n++].column = kcol;
 			}
 			continue;
 		}
@@ -82,16 +105,21 @@ key_lines(const char *text, size_t len, struct key_line *out, size_t max)
 	return n;
 }
 
-/* line_of - where a key was written, 0 if not found */
-static int
-line_of(const struct key_line *k, size_t n, const char *name)
+/* where - "line L column C" of a key, or "" when the scanner lost it */
+static const char *
+where(const struct key_line *k, size_t n, const char *name, char *dst,
+    size_t cap)
 {
 	size_t	i;
 
+	*dst = '\0';
 	for (i = 0; i < n; i++)
-		if (strcmp(k[i].name, name) == 0)
-			return k[i].line;
-	return 0;
+		if (strcmp(k[i].name, name) == 0) {
+			snprintf(dst, cap, " line %d column %d", k[i].line,
+			    k[i].column);
+			break;
+		}
+	return dst;
 }
 
 /* read_file - the whole file, bounded; caller frees */
@@ -165,18 +193,16 @@ struct tag_ctx {
 	size_t	whylen;
 };
 
-/* set_tag - one member of the "tag" object */
+/* set_tag - one member of the "tag" object; errors do not quote it */
 static int
 set_tag(void *ctx, const char *key, const struct jval *v)
 {
 	struct tag_ctx *t = ctx;
 	const char *str;
-	char	safe[68];
 	size_t	len;
 
 	if ((str = jval_string(v, &len)) == NULL || strlen(str) != len) {
-		snprintf(t->why, t->whylen, "tag %s: want a string value",
-		    printable_for_log(safe, sizeof(safe), key, strlen(key)));
+		snprintf(t->why, t->whylen, "want string values");
 		return -1;
 	}
 	return settings_set_tag(t->s, key, str, t->why, t->whylen) < 0 ? -1 : 0;
@@ -222,21 +248,23 @@ struct parse_ctx {
 	size_t	errlen;
 };
 
-/* set_key - one member of the top-level object */
+/*
+ * set_key - one member of the top-level object. An error names a known
+ * key (one of pfqmon's option names) but never an unknown one: that
+ * would be the file's text.
+ */
 static int
 set_key(void *ctx, const char *key, const struct jval *v)
 {
 	struct parse_ctx *c = ctx;
 	const struct setting_def *d = settings_find(key);
-	int	line = line_of(c->lines, c->nlines, key);
 	const char *text, *want = "";
-	char	safe[80], why[512], tmp[32];
+	char	at[48], why[512], tmp[32];
 
-	printable_for_log(safe, sizeof(safe), key, strlen(key));
+	where(c->lines, c->nlines, key, at, sizeof(at));
 	if (d == NULL) {
-		snprintf(c->err, c->errlen, "%s line %d: unknown key \"%s\" (the "
-		    "keys are the option names of pfqmon --help, with _ for -)",
-		    c->path, line, safe);
+		snprintf(c->err, c->errlen, "%s%s: unknown key (the keys are the "
+		    "option names of pfqmon --help, with _ for -)", c->path, at);
 		return -1;
 	}
 	if (d->type == SET_TAG) {
@@ -252,8 +280,8 @@ set_key(void *ctx, const char *key, const struct jval *v)
 	if (settings_set(c->s, d, text, why, sizeof(why)) == 0)
 		return 0;
 bad:
-	snprintf(c->err, c->errlen, "%s line %d: key \"%s\": %s", c->path, line,
-	    safe, why);
+	snprintf(c->err, c->errlen, "%s%s: key \"%s\": %s", c->path, at,
+	    d->name, why);
 	return -1;
 }
 
@@ -265,13 +293,11 @@ config_parse(const char *buf, size_t len, const char *path,
 	struct key_line lines[KEYS_MAX];
 	struct parse_ctx c;
 	struct jdoc *doc;
-	char	why[512], shown[512];
+	char	why[512];
 	int	rc = 0;
 
 	if ((doc = jdoc_parse(buf, len, why, sizeof(why))) == NULL) {
-		/* jansson quotes the input near the error: make it printable. */
-		snprintf(err, errlen, "%s %s", path,
-		    printable_for_log(shown, sizeof(shown), why, strlen(why)));
+		snprintf(err, errlen, "%s %s", path, why);	/* no text quoted */
 		return -1;
 	}
 	if (jval_type(jdoc_root(doc)) != JT_OBJECT) {

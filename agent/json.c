@@ -43,6 +43,39 @@ as_jval(json_t *j)
 	return v;
 }
 
+/*
+ * error_kind - what went wrong, in words of our own: jansson's own text
+ * quotes the input near the error, and the input may be a file that is
+ * not ours to show (a secret, a queue file named by mistake).
+ */
+static const char *
+error_kind(const json_error_t *jerr)
+{
+	switch (json_error_code(jerr)) {
+	case json_error_out_of_memory:
+		return "out of memory";
+	case json_error_stack_overflow:
+		return "nested too deeply";
+	case json_error_invalid_utf8:
+		return "invalid UTF-8";
+	case json_error_premature_end_of_input:
+		return "the text ends inside a JSON value";
+	case json_error_end_of_input_expected:
+		return "more text after the JSON value";
+	case json_error_null_character:
+	case json_error_null_byte_in_key:
+		return "a NUL character where none is allowed";
+	case json_error_duplicate_key:
+		return "duplicate key";
+	case json_error_numeric_overflow:
+		return "a number out of range";
+	case json_error_invalid_syntax:
+		return "invalid JSON syntax";
+	default:
+		return "not valid JSON";
+	}
+}
+
 /* jdoc_parse - see json.h */
 struct jdoc *
 jdoc_parse(const char *text, size_t len, char *err, size_t errlen)
@@ -54,8 +87,11 @@ jdoc_parse(const char *text, size_t len, char *err, size_t errlen)
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL
 	    | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
-		snprintf(err, errlen, "line %d column %d: %s", jerr.line,
-		    jerr.column, jerr.text);
+		if (jerr.line > 0 && jerr.column > 0)
+			snprintf(err, errlen, "line %d column %d: %s", jerr.line,
+			    jerr.column, error_kind(&jerr));
+		else
+			snprintf(err, errlen, "%s", error_kind(&jerr));
 		return NULL;
 	}
 	d = xcalloc(1, sizeof(*d));

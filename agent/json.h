@@ -48,8 +48,9 @@
  *	where one does, is a bug in the caller: abort(3).
  *
  * DIAGNOSTICS
- *	jdoc_parse() returns NULL with "line L column C: reason" in err;
- *	the reason may quote the input.
+ *	jdoc_parse() returns NULL with "line L column C: kind" in err (the
+ *	position left out when jansson has none). The kind is ours ("invalid
+ *	JSON syntax", "duplicate key", ...): err never quotes the input.
  */
 #ifndef PFQ_JSON_H
 #define PFQ_JSON_H

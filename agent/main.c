@@ -5,7 +5,8 @@
  * Exit status: 0 after a scan (bad queue files are counted, not fatal),
  * 1 when the queue cannot be read or the output cannot be delivered, 2
  * for bad command-line input or configuration. Trusts its arguments only
- * after checking them.
+ * after checking them; run by sudo as a user, refuses those that read a
+ * file or send data anywhere but stdout (sudo.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,7 @@
 #include "msg.h"
 #include "report.h"
 #include "settings.h"
+#include "sudo.h"
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
@@ -73,7 +75,8 @@ usage(void)
 	printf("  %-32s %s\n", "-V, --version", "print the version");
 	printf("\nNeeds read access to the queue: run as root or as the postfix "
 	    "user\n(sudo -u postfix pfqmon). Never change the queue's "
-	    "permissions.\n");
+	    "permissions. Run by sudo as\na user, pfqmon refuses the options "
+	    "that read a file or send data\n(--config, --push*, --user).\n");
 }
 
 /* print_schema - --schema: the names report_write() emits */
@@ -256,6 +259,7 @@ main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	settings_init(&cli);
 	parse_command_line(argc, argv, &cli, &config_file, &check);
+	sudo_check(&cli, config_file);
 	if (check)
 		agent_unblock_signals();
 	rc = check ? agent_check(&cli, config_file) : agent_run(&cli, config_file);

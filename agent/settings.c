@@ -23,66 +23,71 @@
 #define NOLIMIT	UINT64_MAX
 
 static const struct setting_def defs[] = {
-	{"queue_dir", 0, SET_STRING, OFF(queue_dir), 0, 0, 0, "DIR",
-	    "read this queue directory"},
-	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, "DIR",
-	    "read queue_directory from this Postfix configuration"},
-	{"source", 0, SET_STRING, OFF(source), 0, 0, 0, "SOURCE",
+	{"queue_dir", 0, SET_STRING, OFF(queue_dir), 0, 0, 0, SUDO_TRUSTED_DIR,
+	    "DIR", "read this queue directory"},
+	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, SUDO_TRUSTED_DIR,
+	    "DIR", "read queue_directory from this Postfix configuration"},
+	{"source", 0, SET_STRING, OFF(source), 0, 0, 0, SUDO_STDOUT, "SOURCE",
 	    "spool (the files), showq (its socket), postqueue (postqueue -j) or auto"},
-	{"user", 0, SET_STRING, OFF(user), 0, 0, 0, "USER",
+	{"user", 0, SET_STRING, OFF(user), 0, 0, 0, SUDO_ROOT_ONLY, "USER",
 	    "as root, read the queue as USER (default: the queue's owner)"},
-	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, "N",
+	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, SUDO_STDOUT, "N",
 	    "rows per breakdown plus one (other) row (default 20; 0 = all)"},
-	{"now", 0, SET_COUNT, OFF(now), 1, (uint64_t)1 << 40, 0, "EPOCH",
-	    "compute ages as of this Unix time (reproducible reports)"},
-	{"threads", 0, SET_COUNT, OFF(threads), 0, 64, 0, "N",
+	{"now", 0, SET_COUNT, OFF(now), 1, (uint64_t)1 << 40, 0, SUDO_STDOUT,
+	    "EPOCH", "compute ages as of this Unix time (reproducible reports)"},
+	{"threads", 0, SET_COUNT, OFF(threads), 0, 64, 0, SUDO_STDOUT, "N",
 	    "scan with N threads (default 0: one per core, at most 8)"},
-	{"no_cache", 0, SET_FLAG, OFF(no_cache), 0, 1, 0, NULL,
+	{"no_cache", 0, SET_FLAG, OFF(no_cache), 0, 1, 0, SUDO_STDOUT, NULL,
 	    "with --interval or --execd, read every file on every scan"},
-	{"verbose", 'v', SET_FLAG, OFF(verbose), 0, 1, 0, NULL,
+	{"verbose", 'v', SET_FLAG, OFF(verbose), 0, 1, 0, SUDO_STDOUT, NULL,
 	    "explain every file that is not counted, on stderr"},
 	{"interval", 0, SET_DURATION, OFF(interval_ms), 100, MS(86400), 0,
-	    "DURATION", "scan every DURATION (10s, 1m), aligned to it, until stopped"},
-	{"execd", 0, SET_FLAG, OFF(execd), 0, 1, 0, NULL,
+	    SUDO_STDOUT, "DURATION",
+	    "scan every DURATION (10s, 1m), aligned to it, until stopped"},
+	{"execd", 0, SET_FLAG, OFF(execd), 0, 1, 0, SUDO_STDOUT, NULL,
 	    "Telegraf inputs.execd mode: one scan per line read on stdin"},
-	{"push", 0, SET_STRING, OFF(push_url), 0, 0, 0, "URL",
+	{"push", 0, SET_STRING, OFF(push_url), 0, 0, 0, SUDO_SENDS, "URL",
 	    "send each scan to the InfluxDB at URL instead of printing it"},
-	{"push_db", 0, SET_STRING, OFF(push_db), 0, 0, 0, "DB",
+	{"push_db", 0, SET_STRING, OFF(push_db), 0, 0, 0, SUDO_SENDS, "DB",
 	    "InfluxDB 1.x database (POST /write)"},
-	{"push_rp", 0, SET_STRING, OFF(push_rp), 0, 0, 0, "RP",
+	{"push_rp", 0, SET_STRING, OFF(push_rp), 0, 0, 0, SUDO_SENDS, "RP",
 	    "InfluxDB 1.x retention policy"},
-	{"push_user", 0, SET_STRING, OFF(push_user), 0, 0, 0, "USER",
+	{"push_user", 0, SET_STRING, OFF(push_user), 0, 0, 0, SUDO_SENDS, "USER",
 	    "InfluxDB 1.x user"},
-	{"push_password", 0, SET_STRING, OFF(push_password), 0, 0, 1, NULL,
-	    "InfluxDB 1.x password (configuration file only)"},
+	{"push_password", 0, SET_STRING, OFF(push_password), 0, 0, 1, SUDO_SENDS,
+	    NULL, "InfluxDB 1.x password (configuration file only)"},
 	{"push_password_file", 0, SET_STRING, OFF(push_password_file), 0, 0, 0,
-	    "FILE", "read the InfluxDB 1.x password from FILE"},
+	    SUDO_READS_FILE, "FILE", "read the InfluxDB 1.x password from FILE"},
 	{"push_password_env", 0, SET_STRING, OFF(push_password_env), 0, 0, 0,
-	    "VAR", "read the InfluxDB 1.x password from environment variable VAR"},
-	{"push_org", 0, SET_STRING, OFF(push_org), 0, 0, 0, "ORG",
+	    SUDO_SENDS, "VAR",
+	    "read the InfluxDB 1.x password from environment variable VAR"},
+	{"push_org", 0, SET_STRING, OFF(push_org), 0, 0, 0, SUDO_SENDS, "ORG",
 	    "InfluxDB 2.x organization"},
-	{"push_bucket", 0, SET_STRING, OFF(push_bucket), 0, 0, 0, "BUCKET",
-	    "InfluxDB 2.x bucket (POST /api/v2/write)"},
-	{"push_token", 0, SET_STRING, OFF(push_token), 0, 0, 1, NULL,
+	{"push_bucket", 0, SET_STRING, OFF(push_bucket), 0, 0, 0, SUDO_SENDS,
+	    "BUCKET", "InfluxDB 2.x bucket (POST /api/v2/write)"},
+	{"push_token", 0, SET_STRING, OFF(push_token), 0, 0, 1, SUDO_SENDS, NULL,
 	    "InfluxDB 2.x token (configuration file only)"},
-	{"push_token_file", 0, SET_STRING, OFF(push_token_file), 0, 0, 0, "FILE",
-	    "read the InfluxDB 2.x token from FILE"},
-	{"push_token_env", 0, SET_STRING, OFF(push_token_env), 0, 0, 0, "VAR",
+	{"push_token_file", 0, SET_STRING, OFF(push_token_file), 0, 0, 0,
+	    SUDO_READS_FILE, "FILE", "read the InfluxDB 2.x token from FILE"},
+	{"push_token_env", 0, SET_STRING, OFF(push_token_env), 0, 0, 0,
+	    SUDO_SENDS, "VAR",
 	    "read the InfluxDB 2.x token from environment variable VAR"},
-	{"push_ca_file", 0, SET_STRING, OFF(push_ca_file), 0, 0, 0, "FILE",
+	{"push_ca_file", 0, SET_STRING, OFF(push_ca_file), 0, 0, 0,
+	    SUDO_READS_FILE, "FILE",
 	    "verify the server's TLS certificate against these CAs"},
-	{"push_insecure", 0, SET_FLAG, OFF(push_insecure), 0, 1, 0, NULL,
-	    "do not verify the server's TLS certificate (never in production)"},
-	{"push_no_gzip", 0, SET_FLAG, OFF(push_no_gzip), 0, 1, 0, NULL,
+	{"push_insecure", 0, SET_FLAG, OFF(push_insecure), 0, 1, 0, SUDO_SENDS,
+	    NULL, "do not verify the server's TLS certificate (never in production)"},
+	{"push_no_gzip", 0, SET_FLAG, OFF(push_no_gzip), 0, 1, 0, SUDO_SENDS, NULL,
 	    "send request bodies uncompressed"},
 	{"push_timeout", 0, SET_DURATION, OFF(push_timeout_ms), 100, MS(600), 0,
-	    "DURATION", "limit for one request (default 10s)"},
+	    SUDO_SENDS, "DURATION", "limit for one request (default 10s)"},
 	{"push_connect_timeout", 0, SET_DURATION, OFF(push_connect_timeout_ms),
-	    100, MS(600), 0, "DURATION", "limit for connecting (default 5s)"},
+	    100, MS(600), 0, SUDO_SENDS, "DURATION",
+	    "limit for connecting (default 5s)"},
 	{"push_buffer_bytes", 0, SET_COUNT, OFF(push_buffer_bytes), 1024,
-	    (uint64_t)1 << 32, 0, "N",
+	    (uint64_t)1 << 32, 0, SUDO_SENDS, "N",
 	    "keep at most N bytes of unsent scans (default 16 MiB)"},
-	{"tag", 0, SET_TAG, OFF(tags), 0, 0, 0, "KEY=VALUE",
+	{"tag", 0, SET_TAG, OFF(tags), 0, 0, 0, SUDO_STDOUT, "KEY=VALUE",
 	    "add this tag to every line (repeatable); push adds host"},
 };
 
@@ -223,22 +228,25 @@ tag_key_problem(const char *key)
 	return NULL;
 }
 
-/* settings_set_tag - add or replace one extra tag, kept sorted by key */
+/*
+ * settings_set_tag - add or replace one extra tag, kept sorted by key.
+ * The reason for a refusal does not quote the key: it may come from a
+ * file whose text is not ours to show (config.c); the command line
+ * quotes what was typed itself.
+ */
 int
 settings_set_tag(struct settings *s, const char *key, const char *value,
     char *err, size_t errlen)
 {
 	const char *why = tag_key_problem(key);
-	char	safe[68];
 	size_t	i;
 
 	if (why) {
-		snprintf(err, errlen, "%s: want %s", printable_for_log(safe,
-		    sizeof(safe), key, strlen(key)), why);
+		snprintf(err, errlen, "want %s", why);
 		return -1;
 	}
 	if (*value == '\0' || strlen(value) > SETTINGS_STRING_MAX) {
-		snprintf(err, errlen, "%s: want a value of 1 to %d bytes", key,
+		snprintf(err, errlen, "want a tag value of 1 to %d bytes",
 		    SETTINGS_STRING_MAX);
 		return -1;
 	}
@@ -459,7 +467,7 @@ settings_finish(struct settings *s, char *err, size_t errlen)
 	    && strcmp(s->source, "showq") != 0
 	    && strcmp(s->source, "postqueue") != 0 && strcmp(s->source, "auto") != 0)
 		return snprintf(err, errlen, "--source (source): want spool, showq, "
-		    "postqueue or auto, not \"%.40s\"", s->source), -1;
+		    "postqueue or auto"), -1;
 	if (s->source && strcmp(s->source, "postqueue") == 0 && s->queue_dir)
 		return snprintf(err, errlen, "--source postqueue and --queue-dir cannot "
 		    "be used together: postqueue reads a Postfix configuration (-c)"), -1;

@@ -17,6 +17,10 @@
  *	by construction. A few entries are file-only (the secrets themselves,
  *	which should not appear in ps output) and marked so.
  *
+ *	Each option also says what it may do when sudo runs pfqmon as a
+ *	user (enum setting_sudo): sudo.c refuses, in that case, every option
+ *	that reads a file or sends data anywhere but stdout.
+ *
  *	settings_cli_name() spells a key as the command line does
  *	("push_db" -> "push-db"); settings_help_left() gives the left column
  *	of an option's --help line ("-c, --config-dir DIR").
@@ -92,6 +96,19 @@ struct settings {
 	uint64_t set;			/* bit per table entry: set explicitly */
 };
 
+/*
+ * What an option may do when sudo runs pfqmon as a user (sudo.c). The
+ * zero value refuses: an option is allowed only once it is declared
+ * harmless.
+ */
+enum setting_sudo {
+	SUDO_ROOT_ONLY = 0,	/* refused: only root may give it */
+	SUDO_STDOUT,		/* allowed: shapes only what goes to stdout */
+	SUDO_TRUSTED_DIR,	/* a directory: only one root alone controls */
+	SUDO_READS_FILE,	/* refused: reads a file the caller names */
+	SUDO_SENDS		/* refused: sends data elsewhere than stdout */
+};
+
 struct setting_def {
 	const char *name;		/* configuration key; '-' for '_' on the CLI */
 	int	short_opt;		/* or 0 */
@@ -99,6 +116,7 @@ struct setting_def {
 	size_t	offset;			/* into struct settings */
 	uint64_t min, max;		/* counts; durations in milliseconds */
 	int	file_only;		/* not a command-line option */
+	enum setting_sudo sudo;		/* through sudo as a user */
 	const char *arg;		/* argument name for --help, NULL for flags */
 	const char *help;
 };

@@ -106,6 +106,8 @@ group "agent edges: not a queue, a moved queue, clock steps, FIFOs, secrets, sig
     "$PYTHON" tests/integration/test_edges.py
 group "privileges: root is dropped, the spool cannot be changed" \
     "$PYTHON" tests/integration/test_privileges.py
+group "sudo: exact sudoers lines, and pfqmon's own refusals (real sudo, a real user)" \
+    "$PYTHON" tests/integration/test_sudo.py
 group "sources: queue files, showq and postqueue -j agree (real Postfix)" \
     "$PYTHON" tests/integration/test_sources.py
 group "select | postsuper acts on exactly the culprit's mail; top (real Postfix)" \

@@ -63,6 +63,43 @@ check "cli: without options, the default instance (MAIL_CONFIG) is used" cmp -s 
 grep -q '^postfix_queue_total length=9i' "$T/direct"
 check "cli: the configured spool was really read" test $? -eq 0
 
+# --config errors name the file, the line and column and the kind of
+# problem, never the file's text: the path may name a secret or a queue
+# file. Each file holds the marker Zq7Secret where the error would be.
+# expect_config_error NAME NEEDLE TEXT: exit 2, one line, NEEDLE, no marker
+expect_config_error() {
+	local name=$1 needle=$2 rc lines
+	printf '%b' "$3" >"$T/conf"
+	"$PFQMON" --config "$T/conf" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
+	rc=$?
+	lines=$(wc -l <"$T/err")
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$needle" "$T/err" &&
+	    grep -qF -- "$T/conf" "$T/err" && ! grep -qi 'zq7' "$T/err" && [ ! -s "$T/out" ]; then
+		ok "cli: --config $name: names the file and $needle, quotes nothing"
+	else
+		not_ok "cli: --config $name (exit $rc, $lines lines: $(head -c 300 "$T/err"))"
+	fi
+}
+expect_config_error "of a non-JSON file" "line 1 column 2: invalid JSON syntax" \
+    'Zq7Secret-password\n'
+expect_config_error "with a syntax error late in the file" "line 3 column 17" \
+    '{\n  "top": 5,\n  "x" "Zq7Secret"\n}\n'
+expect_config_error "ending inside a string" "line 1 column" '{"top": "Zq7Secret'
+expect_config_error "with text after the object" "more text after" '{}\nZq7Secret\n'
+expect_config_error "with an unknown key" "line 2 column 3: unknown key" \
+    '{\n  "Zq7Secret": 1\n}\n'
+expect_config_error "with a duplicate unknown key" "duplicate key" \
+    '{"Zq7Secret": 1, "Zq7Secret": 2}'
+expect_config_error "with a bad tag key" 'key "tag"' '{"tag": {"Zq7-Secret": "x"}}'
+printf '{"source": "Zq7Secret"}' >"$T/conf"
+"$PFQMON" --config "$T/conf" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
+rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'source' "$T/err" && ! grep -qi 'zq7' "$T/err"; then
+	ok "cli: --config with a bad source value: exit 2, the value not quoted"
+else
+	not_ok "cli: --config with a bad source value (exit $rc: $(head -c 200 "$T/err"))"
+fi
+
 # --schema lists exactly the measurements and fields a report has.
 "$PFQMON" --schema >"$T/schema"
 "$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 >"$T/report"

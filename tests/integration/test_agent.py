@@ -307,7 +307,7 @@ def test_execd():
 
 
 CONFIG_ERRORS = [
-    ('{\n  "top": 5,\n  "tpo": 3\n}\n', ["line 3", 'unknown key "tpo"']),
+    ('{\n  "top": 5,\n  "tpo": 3\n}\n', ["line 3 column 3", "unknown key"]),
     ('{\n  "top": "5"\n}\n', ["line 2", 'key "top"', "integer"]),
     ('{\n  "queue_dir": "/q",\n  "interval": "5"\n}\n', ["line 3", 'key "interval"', "duration"]),
     ('{\n  "verbose": 1\n}\n', ["line 2", 'key "verbose"', "true or false"]),

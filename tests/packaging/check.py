@@ -5,7 +5,8 @@
   - the example configuration passes pfqmon --check-config;
   - the systemd unit passes systemd-analyze verify and keeps the
     hardening the documentation promises;
-  - the Telegraf execd snippet is valid TOML in the form execd needs.
+  - the Telegraf execd snippet is valid TOML in the form execd needs, and
+    its sudoers file allows exactly its command.
 """
 
 import os
@@ -18,6 +19,7 @@ import tomllib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
+import telegraffiles as tg  # noqa: E402
 
 PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 
@@ -85,6 +87,11 @@ def main():
         and ex.get("data_format") == "influx" and ex.get("command", [""])[0] == "/usr/bin/sudo",
         "packaging: the Telegraf execd snippet runs pfqmon --execd with signal STDIN",
         [ex])
+    allowed = [tg.rule_command(r) for r in
+               tg.sudoers_rules(open("docs/telegraf/sudoers.pfqmon-execd").read()) if r.active]
+    tap(allowed == [tg.unsudo(ex.get("command"), "postfix")],
+        "packaging: sudoers.pfqmon-execd allows exactly the execd snippet's command",
+        ["sudoers: %s" % allowed, "snippet: %s" % ex.get("command")])
     return exit_status()
 
 

@@ -9,14 +9,17 @@
     declares exactly the script's vars, with the same types and defaults;
   - the dashboard parses with jansson, passes Chronograf's validation
     rules, names only what pfqmon emits, and has the cells the admin needs;
-  - the Telegraf snippet is valid TOML in the form pfqmon needs, and the
-    sudoers line passes visudo.
+  - the Telegraf snippets are valid TOML in the form pfqmon needs; each
+    sudoers file passes visudo (its example lines too), names exact
+    arguments on every line, and allows exactly the commands of its
+    snippet; the READMEs show only those lines and commands.
 The dashboard's queries are run against a real InfluxDB by
 tests/integration/test_frozen.py. One TAP line per check.
 """
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +27,7 @@ import tomllib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from taplib import tap, exit_status  # noqa: E402
+import telegraffiles as tg  # noqa: E402
 import tickfiles as tf  # noqa: E402
 
 PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
@@ -114,6 +118,76 @@ def check_dashboard(schema, values):
     tap(not missing, "dashboard: has every cell the admin needs", missing)
 
 
+PAIRS = [("docs/telegraf/pfqmon-exec.conf", "docs/telegraf/sudoers.pfqmon-exec"),
+         ("docs/telegraf/pfqmon-execd.conf", "docs/telegraf/sudoers.pfqmon-execd")]
+
+
+def visudo_ok(path, text):
+    """visudo -c -f on text (the file, or the file with its examples
+    uncommented): (ok, output)."""
+    import tempfile
+    visudo = shutil.which("visudo") or "/usr/sbin/visudo"
+    with tempfile.NamedTemporaryFile("w", prefix="pfqmon-sudoers.", delete=False) as f:
+        f.write(text)
+    try:
+        res = subprocess.run([visudo, "-c", "-q", "-f", f.name], capture_output=True)
+        out = (res.stdout + res.stderr).decode(errors="replace").replace(f.name, path)
+        return res.returncode == 0, out
+    finally:
+        os.unlink(f.name)
+
+
+def check_sudoers_pair(conf_path, sudoers_path, have_visudo):
+    """A snippet and its sudoers file name the same exact commands."""
+    text = open(sudoers_path).read()
+    rules = tg.sudoers_rules(text)
+    active = [r for r in rules if r.active]
+    tap(len(active) == 1 and all(r.user == "telegraf" and r.runas == "postfix" for r in rules),
+        "telegraf: %s has one active line, for telegraf as postfix" % sudoers_path,
+        [r.line for r in rules])
+    tap(rules and all(r.argv is not None for r in rules),
+        "telegraf: every line of %s names exact arguments (a bare path allows any)"
+        % sudoers_path, [r.line for r in rules if r.argv is None])
+    if not have_visudo:
+        tap(True, "telegraf: %s passes visudo -c # SKIP sudo is not installed" % sudoers_path)
+    else:
+        ok, out = visudo_ok(sudoers_path, text)
+        tap(ok, "telegraf: %s passes visudo -c" % sudoers_path, out)
+        ok, out = visudo_ok(sudoers_path, re.sub(r"^#(telegraf )", r"\1", text, flags=re.M))
+        tap(ok, "telegraf: %s passes visudo -c with its example lines uncommented"
+            % sudoers_path, out)
+    cmds = tg.snippet_commands(conf_path)
+    for state in (True, False):
+        snip = sorted(tg.unsudo(c, "postfix") or ["not run through sudo -n -u postfix"] + c
+                      for a, c in cmds if a == state)
+        sud = sorted(tg.rule_command(r) or [] for r in rules if r.active == state)
+        tap(snip and snip == sud,
+            "telegraf: the %s commands of %s are exactly those of %s"
+            % ("active" if state else "commented example", conf_path, sudoers_path),
+            ["snippet: %s" % snip, "sudoers: %s" % sud])
+    return rules, cmds
+
+
+def check_readme_commands(path, rules, cmds):
+    """The sudoers lines and Telegraf commands a README shows are shipped ones."""
+    lines = tg.code_blocks(open(path).read())
+    shown = tg.sudoers_rules("\n".join(lines))
+    shipped = {(r.user, r.runas, tuple(tg.rule_command(r) or ())) for r in rules}
+    bad = [r.line for r in shown
+           if (r.user, r.runas, tuple(tg.rule_command(r) or ())) not in shipped
+           or r.argv is None]
+    tap(shown and not bad, "telegraf: every sudoers line in %s's examples is a shipped one"
+        % path, bad)
+    argvs = [c for _, c in cmds]
+    found = []
+    for m in re.finditer(r"commands?\s*=\s*(\[.*\])", "\n".join(lines)):
+        v = tomllib.loads("v = " + m.group(1))["v"]
+        found += v if v and isinstance(v[0], list) else [v]
+    bad = [c for c in found if c not in argvs]
+    tap(not bad, "telegraf: every Telegraf command in %s's examples is a shipped one" % path,
+        bad)
+
+
 def check_telegraf():
     conf = tomllib.load(open("docs/telegraf/pfqmon-exec.conf", "rb"))
     ex = conf.get("inputs", {}).get("exec", [{}])[0]
@@ -123,14 +197,53 @@ def check_telegraf():
           and ex.get("timeout"))
     tap(ok, "telegraf: inputs.exec runs pfqmon as postfix through sudo, argv form, "
         "data_format influx, with a timeout", [ex])
-    visudo = shutil.which("visudo") or ("/usr/sbin/visudo" if os.path.exists("/usr/sbin/visudo") else None)
-    if visudo is None:
-        tap(True, "telegraf: sudoers.pfqmon passes visudo # SKIP sudo is not installed")
-        return
-    res = subprocess.run([visudo, "-c", "-q", "-f", "docs/telegraf/sudoers.pfqmon"],
-                         capture_output=True)
-    tap(res.returncode == 0, "telegraf: sudoers.pfqmon passes visudo -c",
-        [res.stdout.decode() + res.stderr.decode()])
+    have_visudo = shutil.which("visudo") or os.path.exists("/usr/sbin/visudo")
+    rules, cmds = [], []
+    for conf_path, sudoers_path in PAIRS:
+        r, c = check_sudoers_pair(conf_path, sudoers_path, have_visudo)
+        rules += r
+        cmds += c
+    for path in ("README.md", "docs/telegraf/README.md"):
+        check_readme_commands(path, rules, cmds)
+    readme = open("README.md").read()
+    exec_line = [r.line for r in rules if r.active and r.argv == []]
+    tap(exec_line and exec_line[0] in readme
+        and '["/usr/bin/sudo", "-n", "-u", "postfix", "/usr/local/bin/pfqmon"]' in readme,
+        "telegraf: README shows the inputs.exec command and its exact sudoers line",
+        exec_line)
+
+
+def check_telegraf_checker():
+    """The sudoers checks must catch a bare path, a snippet whose command
+    is not in sudoers, and a README line that is not shipped."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="pfqmon-tgcheck.")
+    try:
+        def copy(src, name, old=None, new=None):
+            text = open(src).read()
+            if old is not None:
+                assert old in text, (src, old)
+                text = text.replace(old, new)
+            path = os.path.join(tmp, name)
+            with open(path, "w") as f:
+                f.write(text)
+            return path
+        exe = "/usr/local/bin/pfqmon"
+        bare = tg.sudoers_rules(open(copy(PAIRS[0][1], "s1", exe + ' ""', exe)).read())
+        tap(any(r.argv is None for r in bare),
+            "telegraf: the checker sees that a bare path allows any arguments")
+        conf = copy(PAIRS[0][0], "c1", '"/usr/local/bin/pfqmon"]]',
+                    '"/usr/local/bin/pfqmon", "--top", "50"]]')
+        got = sorted(tg.unsudo(c, "postfix") for a, c in tg.snippet_commands(conf) if a)
+        want = sorted(tg.rule_command(r) for r in tg.sudoers_rules(open(PAIRS[0][1]).read())
+                      if r.active)
+        tap(got != want, "telegraf: the checker sees a snippet command sudoers does not allow")
+        readme = copy("README.md", "r1", exe + ' ""\n', exe + " --top 50\n")
+        shown = tg.sudoers_rules("\n".join(tg.code_blocks(open(readme).read())))
+        tap(any(r.argv == ["--top", "50"] for r in shown),
+            "telegraf: the checker reads the sudoers lines of a README's examples")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_checker(schema):
@@ -162,6 +275,7 @@ def main():
     check_checker(schema)
     check_dashboard(schema, values)
     check_telegraf()
+    check_telegraf_checker()
     return exit_status()
 
 

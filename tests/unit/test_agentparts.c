@@ -1,14 +1,20 @@
 /*
  * test_agentparts.c - the push queue, the interval schedule and the
  * settings: bounds, drops, priorities, clock steps, parsing, merging
- * (command line over file) and impossible combinations.
+ * (command line over file) and impossible combinations; which options
+ * sudo.c lets through, and its trusted directories.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "outq.h"
 #include "sched.h"
 #include "settings.h"
+#include "sudo.h"
 #include "unit.h"
 #include "xalloc.h"
 
@@ -372,6 +378,125 @@ START_TEST(every_cli_option_has_a_key)
 }
 END_TEST
 
+/*
+ * Through sudo as a user, exactly these options are allowed: the ones
+ * that only shape stdout, and the two directories (when trusted). A new
+ * option is refused until it is declared harmless here and in the table.
+ */
+START_TEST(sudo_allows_only_stdout_options)
+{
+	static const char *const stdout_only[] = {
+		"source", "top", "now", "threads", "no_cache", "verbose",
+		"interval", "execd", "tag",
+	};
+	const struct setting_def *t;
+	size_t	i, j, n, allowed = 0;
+	int	listed;
+
+	t = settings_table(&n);
+	for (i = 0; i < n; i++) {
+		listed = 0;
+		for (j = 0; j < sizeof(stdout_only) / sizeof(stdout_only[0]); j++)
+			listed |= strcmp(t[i].name, stdout_only[j]) == 0;
+		if (strcmp(t[i].name, "queue_dir") == 0
+		    || strcmp(t[i].name, "config_dir") == 0)
+			ck_assert_int_eq(t[i].sudo, SUDO_TRUSTED_DIR);
+		else if (listed)
+			ck_assert_int_eq(t[i].sudo, SUDO_STDOUT);
+		else
+			ck_assert_msg(t[i].sudo != SUDO_STDOUT
+			    && t[i].sudo != SUDO_TRUSTED_DIR, "%s", t[i].name);
+		allowed += t[i].sudo == SUDO_STDOUT;
+	}
+	ck_assert_uint_eq(allowed, sizeof(stdout_only) / sizeof(stdout_only[0]));
+	ck_assert_int_eq(settings_find("push")->sudo, SUDO_SENDS);
+	ck_assert_int_eq(settings_find("push_token_file")->sudo, SUDO_READS_FILE);
+	ck_assert_int_eq(settings_find("user")->sudo, SUDO_ROOT_ONLY);
+}
+END_TEST
+
+/* trusted - sudo_trusted_dir() accepts dir and resolves it to want */
+static void
+trusted(const char *dir, const char *want)
+{
+	char	err[512];
+	char   *got = sudo_trusted_dir(dir, err, sizeof(err));
+
+	ck_assert_msg(got != NULL, "%s: %s", dir, err);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* untrusted - sudo_trusted_dir() refuses dir with a reason naming needle */
+static void
+untrusted(const char *dir, const char *needle)
+{
+	char	err[512];
+	char   *got = sudo_trusted_dir(dir, err, sizeof(err));
+
+	ck_assert_msg(got == NULL, "%s accepted", dir);
+	ck_assert_msg(strstr(err, needle) != NULL, "%s: %s", dir, err);
+}
+
+/*
+ * The directories of sudo_trusted_dirs, made and removed outside the
+ * test (an unchecked fixture runs in the parent), so that a failing
+ * test leaves nothing behind.
+ */
+static char tbase[] = "/tmp/pfqmon-unit.XXXXXX";
+static char treal[PATH_MAX], tsub[PATH_MAX + 16], tlink[PATH_MAX + 16];
+static char twide[PATH_MAX + 16], tbelow[PATH_MAX + 16];
+
+static void
+trusted_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tbase));
+	ck_assert_ptr_nonnull(realpath(tbase, treal));
+	snprintf(tsub, sizeof(tsub), "%s/etc", treal);
+	snprintf(tlink, sizeof(tlink), "%s/link", treal);
+	snprintf(twide, sizeof(twide), "%s/wide", treal);
+	snprintf(tbelow, sizeof(tbelow), "%s/wide/etc", treal);
+}
+
+static void
+trusted_teardown(void)
+{
+	(void)rmdir(tbelow);
+	(void)rmdir(twide);
+	(void)unlink(tlink);
+	(void)rmdir(tsub);
+	(void)rmdir(treal);
+}
+
+START_TEST(sudo_trusted_dirs)
+{
+	ck_assert_int_eq(chmod(treal, 0755), 0);
+	ck_assert_int_eq(mkdir(tsub, 0755), 0);
+	ck_assert_int_eq(symlink(tsub, tlink), 0);
+	ck_assert_int_eq(mkdir(twide, 0700), 0);
+	ck_assert_int_eq(chmod(twide, 0775), 0);
+	ck_assert_int_eq(mkdir(tbelow, 0755), 0);
+
+	trusted("/", "/");
+	untrusted("/tmp", "can be written by others");	/* sticky or not */
+	untrusted("/nonexistent-pfqmon-dir", "No such file");
+	untrusted("/etc/passwd", "is not a directory");
+	if (geteuid() != 0)
+		return;			/* the directories below are not root's */
+	/* Root's directories below sticky /tmp: nobody else can move them. */
+	trusted(tbase, treal);
+	trusted(tsub, tsub);
+	trusted(tlink, tsub);		/* a symlink counts by where it leads */
+	untrusted(twide, "can be written by its group");
+	untrusted(tbelow, "can be written by its group");	/* above it */
+	ck_assert_int_eq(chmod(twide, 0755), 0);
+	trusted(tbelow, tbelow);
+	ck_assert_int_eq(chown(twide, 65534, 65534), 0);
+	untrusted(twide, "belongs to uid 65534");
+	untrusted(tbelow, "belongs to uid 65534");	/* above it */
+}
+END_TEST
+
 Suite *
 agentparts_suite(void)
 {
@@ -390,6 +515,11 @@ agentparts_suite(void)
 	tcase_add_test(tc, command_line_wins_over_file);
 	tcase_add_test(tc, impossible_combinations);
 	tcase_add_test(tc, every_cli_option_has_a_key);
+	tcase_add_test(tc, sudo_allows_only_stdout_options);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sudo");
+	tcase_add_unchecked_fixture(tc, trusted_setup, trusted_teardown);
+	tcase_add_test(tc, sudo_trusted_dirs);
 	suite_add_tcase(s, tc);
 	return s;
 }
