@@ -43,6 +43,7 @@ import pfqmetrics as pm  # noqa: E402
 
 PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
+GEN = os.path.abspath(os.environ.get("GEN", "build/bench/gen"))
 ROOT = tempfile.mkdtemp(prefix="pfqmon-agent.")
 SPOOL = fixtures.restore_spool(os.path.join(ROOT, "spool"))
 
@@ -157,11 +158,11 @@ CORE = (b"postfix_queue ", b"postfix_queue,", b"postfix_queue_total", b"postfix_
         b"postfix_queue_scan")
 
 
-def scan_parts():
+def scan_parts(spool):
     """Bytes of the core lines and of the breakdown rows of one pushed scan
-    of the sample spool (timestamps included), and its measurements."""
-    out = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", SPOOL, "--tag",
-                          "host=agent-c"], capture_output=True).stdout.splitlines()
+    of spool with every row (timestamps included), and its measurements."""
+    out = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", spool, "--top", "0",
+                          "--tag", "host=agent-c"], capture_output=True).stdout.splitlines()
     core = sum(len(l) + 21 for l in out if l.startswith(CORE))
     detail = sum(len(l) + 21 for l in out if not l.startswith(CORE))
     return core, detail, len(out), sorted({l.split(b" ")[0].split(b",")[0].decode()
@@ -169,16 +170,20 @@ def scan_parts():
 
 
 def test_small_buffer(influx, url):
-    """A buffer that holds the queue totals of a dozen scans but the rows
-    of only two, and an outage of about eight scans: breakdown rows of the
-    oldest scans go, every queue total arrives, every point is either
-    delivered or counted as dropped, and the drops are logged."""
-    core, detail, per_scan, measurements = scan_parts()
-    size = core * 12 + detail * 2
+    """A buffer that holds the queue totals of twenty scans but the rows
+    of only two (a queue of 300 senders, every row), and an outage of
+    about eight scans: breakdown rows of the oldest scans go, every queue
+    total arrives, every point is either delivered or counted as dropped,
+    and the drops are logged."""
+    spool = os.path.join(ROOT, "senders")
+    subprocess.run([GEN, "--senders", "300", "--seed", "9", "600", spool], check=True,
+                   capture_output=True)
+    core, detail, per_scan, measurements = scan_parts(spool)
+    size = core * 20 + detail * 2
     influx.query("CREATE DATABASE small")
-    a = Agent([*fixtures.AS_ROOT, "--queue-dir", SPOOL, "--interval", "1s", "--push", url,
-               "--push-db", "small", "--tag", "host=agent-c", "-v", "--push-buffer-bytes",
-               str(size), "--push-timeout", "2s"])
+    a = Agent([*fixtures.AS_ROOT, "--queue-dir", spool, "--top", "0", "--interval", "1s",
+               "--push", url, "--push-db", "small", "--tag", "host=agent-c", "-v",
+               "--push-buffer-bytes", str(size), "--push-timeout", "2s"])
     wait_until(lambda: len(arrived(influx, "small", "agent-c")) >= 2, 15)
     influx.stop()
     time.sleep(6.5)
