@@ -70,7 +70,7 @@ check "cli: the configured spool was really read" test $? -eq 0
 expect_config_error() {
 	local name=$1 needle=$2 rc lines
 	printf '%b' "$3" >"$T/conf"
-	"$PFQMON" --config "$T/conf" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
+	"$PFQMON" --config "$T/conf" "${AS_ROOT[@]}" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
 	rc=$?
 	lines=$(wc -l <"$T/err")
 	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$needle" "$T/err" &&
@@ -92,7 +92,7 @@ expect_config_error "with a duplicate unknown key" "duplicate key" \
     '{"Zq7Secret": 1, "Zq7Secret": 2}'
 expect_config_error "with a bad tag key" 'key "tag"' '{"tag": {"Zq7-Secret": "x"}}'
 printf '{"source": "Zq7Secret"}' >"$T/conf"
-"$PFQMON" --config "$T/conf" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
+"$PFQMON" --config "$T/conf" "${AS_ROOT[@]}" --queue-dir "$T/spool" >"$T/out" 2>"$T/err"
 rc=$?
 if [ "$rc" -eq 2 ] && grep -q 'source' "$T/err" && ! grep -qi 'zq7' "$T/err"; then
 	ok "cli: --config with a bad source value: exit 2, the value not quoted"
@@ -202,12 +202,12 @@ check "cli: select to a full disk exits 1" test "$rc" -eq 1
 # --client takes Postfix's "IPv6:" form; the families never mix: the
 # sample's 5 SMTP messages in the default queues are from 127.0.0.1.
 for c in IPv6:2001:db8::25 '[IPv6:2001:db8::]/32' 2001:DB8:0::25 ::/0; do
-	n=$("$PFQMON" select --queue-dir "$T/spool" --client "$c" --count 2>"$T/err")
+	n=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --client "$c" --count 2>"$T/err")
 	check "cli: select --client $c is accepted and matches no IPv4 client" \
 	    test "$n" = 0
 done
 for c in 0.0.0.0/0 IPv6:::ffff:127.0.0.1 ::ffff:127.0.0.0/104; do
-	n=$("$PFQMON" select --queue-dir "$T/spool" --client "$c" --count 2>"$T/err")
+	n=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --client "$c" --count 2>"$T/err")
 	check "cli: select --client $c matches the 5 IPv4 clients" test "$n" = 5
 done
 
@@ -220,7 +220,7 @@ check "cli: top --format json is one valid JSON document" "$JSONCHECK" "$T/top.j
 n=$("$PYTHON" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["senders"]["rows"]), d["senders"]["other"]["length"], d["total"]["length"])' "$T/top.json")
 check "cli: top --rows 2 keeps two senders and folds the other 7 messages" test "$n" = "2 5 9"
 for format in table json; do
-	"$PFQMON" top --queue-dir "$T/spool" --format "$format" >/dev/full 2>"$T/err"
+	"$PFQMON" top "${AS_ROOT[@]}" --queue-dir "$T/spool" --format "$format" >/dev/full 2>"$T/err"
 	rc=$?
 	if [ "$rc" -eq 1 ] && grep -q 'cannot write output' "$T/err"; then
 		ok "cli: top --format $format to a full disk exits 1 and says so"

@@ -119,7 +119,7 @@ check "golden-linked: select lists a file seen in two queues once" test "$n" = 7
 for rows in 0 2; do
 	for bin in "$PFQMON" "$PFQMON_SAN"; do
 		name="golden-top: $(basename "$bin") top --rows $rows --format json"
-		"$bin" top --queue-dir "$T/spool" --now "$NOW" --rows "$rows" \
+		"$bin" top "${AS_ROOT[@]}" --queue-dir "$T/spool" --now "$NOW" --rows "$rows" \
 		    --format json 2>"$T/top.err" |
 		    sed -E 's/("duration_us": )[0-9]+/\10/' >"$T/top.json"
 		if cmp -s "$T/top.json" "tests/golden/top-rows$rows.json" && [ ! -s "$T/top.err" ]; then

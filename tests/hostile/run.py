@@ -210,7 +210,7 @@ def check_top_json(name, spool, got):
     tag = "%s [top --format json, asan+ubsan]" % name
     try:
         res = subprocess.run([PFQMON_SAN, "top", "--rows", "0", "--format", "json",
-                              "--queue-dir", spool.dir, "--now", str(NOW)],
+                              *as_root(spool), "--queue-dir", spool.dir, "--now", str(NOW)],
                              capture_output=True, timeout=BOUND_SECONDS)
     except subprocess.TimeoutExpired:
         tap(False, tag + ": finishes")
@@ -344,7 +344,7 @@ def case_client_addresses(root):
                  ["--client", "::ffff:192.0.2.0/120"], ["--client", "::/96"],
                  ["--client", "::1", "--client", "192.0.2.1"]):
         want = selectoracle.select(msgs, args, NOW)
-        res = subprocess.run([PFQMON_SAN, "select", "--queue-dir", sp.dir] + args,
+        res = subprocess.run([PFQMON_SAN, "select", *as_root(sp), "--queue-dir", sp.dir] + args,
                              capture_output=True, timeout=BOUND_SECONDS)
         got = set(res.stdout.decode(errors="replace").split())
         tap(res.returncode == 0 and got == want and not res.stderr,
@@ -614,7 +614,7 @@ def case_top_json_memory(root):
         desc += ["R r@d%d-%d.example" % (f, i) for i in range(per_file)]
         desc += ["M", "X", "E"]
         sp.qf("deferred", "\n".join(desc) + "\n")
-    args = ["top", "--rows", "0", "--queue-dir", sp.dir, "--now", str(NOW)]
+    args = ["top", "--rows", "0", *as_root(sp), "--queue-dir", sp.dir, "--now", str(NOW)]
     rc_t, _, table = peak_rss_kib(args)
     rc_j, out, js = peak_rss_kib(args + ["--format", "json"])
     rows = len(json.loads(out)["recipient_domains"]["rows"]) if rc_j == 0 else 0
