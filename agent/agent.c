@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "clock.h"
+#include "closing.h"
 #include "config.h"
 #include "msg.h"
 #include "push.h"
@@ -53,6 +54,7 @@ struct agent {
 	struct agg *agg;
 	struct cache *cache;
 	unsigned src_generation;	/* the queue directory the cache is of */
+	struct closing *closing;	/* loops: rows of the last report */
 };
 
 /* on_signal - only set flags; the loop acts on them */
@@ -182,6 +184,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 	o.tags = A->cfg.tags;
 	o.ntags = A->cfg.ntags;
 	o.timestamp_ns = timestamp_ns;
+	o.closing = A->closing;
 	if (A->send) {
 		sender_stats(A->send, &ps);
 		o.push = &ps;
@@ -489,6 +492,7 @@ agent_run(const struct settings *cli, const char *config_file)
 		A.send = sender_start(p, (size_t)A.cfg.push_buffer_bytes, url);
 
 	if (loop) {
+		A.closing = closing_create();
 		if (A.cfg.execd)
 			execd(&A);
 		else
@@ -499,6 +503,7 @@ agent_run(const struct settings *cli, const char *config_file)
 		rc = oneshot(&A);
 	}
 	forget(&A);
+	closing_free(A.closing);
 	sender_free(A.send);
 	source_close(&A.src);
 	settings_free(&A.cfg);

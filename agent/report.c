@@ -106,24 +106,51 @@ put_row(struct buf *out, const struct agg *a, const struct report_opts *o,
 	lp_end(&l, o->timestamp_ns);
 }
 
-/* put_breakdown - the top rows of one breakdown and the "(other)" row */
+/* Where a closing row goes: the context of put_closed(). */
+struct closed_ctx {
+	struct buf *out;
+	const struct agg *a;
+	const struct report_opts *o;
+	const char *measurement, *tag;
+};
+
+/* put_closed - a row that left the report: one last line of zeros */
+static void
+put_closed(void *ctx, const char *key, size_t len)
+{
+	static const struct agg_stats zero = {0, 0, INT64_MAX, 0, {0}};
+	const struct closed_ctx *c = ctx;
+
+	put_row(c->out, c->a, c->o, c->measurement, c->tag, key, len, &zero);
+}
+
+/* put_breakdown - the top rows, the "(other)" row, the rows gone since */
 static void
 put_breakdown(struct buf *out, const struct agg *a, const struct report_opts *o,
     enum agg_dim d, const char *measurement, const char *tag)
 {
+	struct closed_ctx cc = {out, a, o, measurement, tag};
 	struct agg_row *rows;
 	struct agg_stats other;
 	size_t	n, i;
 	int	have_other;
 
 	n = agg_top(a, d, o->top, &rows, &other, &have_other);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		put_row(out, a, o, measurement, tag, rows[i].key, rows[i].len,
 		    rows[i].st);
-	if (have_other)
+		if (o->closing)
+			closing_keep(o->closing, d, rows[i].key, rows[i].len);
+	}
+	if (have_other) {
 		put_row(out, a, o, measurement, tag, KEY_OTHER, strlen(KEY_OTHER),
 		    &other);
+		if (o->closing)
+			closing_keep(o->closing, d, KEY_OTHER, strlen(KEY_OTHER));
+	}
 	free(rows);
+	if (o->closing)
+		closing_gone(o->closing, d, put_closed, &cc);
 }
 
 /* report_scan - the agent's own health (also alone, see report.h) */

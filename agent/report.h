@@ -8,6 +8,10 @@
  * domain and recipient domain (each at most top rows plus one "(other)"
  * row; top 0 means all rows), and postfix_queue_scan, with the
  * options' extra tags on every line and their timestamp, if any.
+ * With a closing set (closing.h), a breakdown row that was in the last
+ * report and is not in this one is written once more with zero counts,
+ * after the breakdown's rows.
+ *
  * report_scan() writes the postfix_queue_scan line alone: what an agent
  * reports for a scan that could not read the queue.
  *
@@ -31,6 +35,7 @@
 
 #include "agg.h"
 #include "buf.h"
+#include "closing.h"
 #include "push.h"
 #include "settings.h"
 #include "spool.h"
@@ -44,6 +49,8 @@ struct report_opts {
 	const char *source;		/* NULL: SOURCE_SPOOL */
 	int	no_identity;		/* the source cannot see SASL users
 					 * or clients: omit those breakdowns */
+	struct closing *closing;	/* the loops: rows of the last report,
+					 * closed with zeros when gone; or NULL */
 };
 
 void	report_write(struct buf *, const struct agg *, const struct report_opts *,

@@ -273,6 +273,59 @@ def test_early_signals(spool):
         "agent", [alive])
 
 
+def execd_scans(args, between):
+    """Scans of an execd agent, one per newline; between[i]() runs before
+    scan i+1. Returns the scans' lines, without the scan line."""
+    p = subprocess.Popen([PFQMON, "--execd"] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    scans = []
+    try:
+        for i in range(len(between) + 1):
+            if i:
+                between[i - 1]()
+            p.stdin.write(b"\n")
+            p.stdin.flush()
+            lines = []
+            while True:
+                line = p.stdout.readline().decode()
+                if not line:
+                    raise RuntimeError(p.stderr.read().decode()[-300:])
+                if line.startswith("postfix_queue_scan,"):
+                    break
+                lines.append(line.rstrip("\n"))
+            scans.append(lines)
+    finally:
+        p.stdin.close()
+        p.wait(10)
+    return scans
+
+
+def test_closing():
+    """A breakdown row that leaves the report gets one point of zeros, so
+    that last() and the culprit alert see it go; then it is forgotten."""
+    spool = fixtures.restore_spool(os.path.join(ROOT, "closing"))
+    moved = os.path.join(ROOT, "closing.deferred")
+
+    def purge():
+        os.rename(os.path.join(spool, "deferred"), moved)
+        os.makedirs(os.path.join(spool, "deferred"))
+
+    scans = execd_scans([*fixtures.AS_ROOT, "--queue-dir", spool, "--top", "3"],
+                        [purge, lambda: None])
+    senders = [[l for l in s if l.startswith("postfix_queue_sender,")] for s in scans]
+    gone = [l for l in senders[1] if l.split(" ")[0].endswith("=ext@remote.example")]
+    zero = "length=0i,size=0i,age=0i,recipients=0i,maildrop=0i,incoming=0i,active=0i," \
+           "deferred=0i,hold=0i"
+    tap(any(l.endswith("=ext@remote.example") for l in
+            [x.split(" ")[0] for x in senders[0]])
+        and len(gone) == 1 and gone[0].split(" ")[1] == zero
+        and not any("ext@remote.example" in l for l in senders[2])
+        and any(l.startswith("postfix_queue_sender,sender=(other) " + zero) for l in
+                senders[1]),
+        "a sender whose mail left the queue gets one line of zeros, then none",
+        senders[1] + ["--"] + senders[2])
+
+
 def test_root_owned(spool):
     if os.geteuid() != 0:
         tap(True, "a queue owned by root is not parsed as root unless asked # SKIP "
@@ -292,7 +345,8 @@ def main():
         spool = fixtures.restore_spool(os.path.join(ROOT, "spool"))
         for t in (test_not_a_queue, lambda: test_clock_steps(spool),
                   lambda: test_fifos(spool), lambda: test_secrets(spool),
-                  lambda: test_early_signals(spool), lambda: test_root_owned(spool)):
+                  lambda: test_early_signals(spool), lambda: test_root_owned(spool),
+                  test_closing):
             try:
                 t()
             except Exception as e:

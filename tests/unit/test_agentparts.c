@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "closing.h"
 #include "outq.h"
 #include "sched.h"
 #include "settings.h"
@@ -184,6 +185,46 @@ START_TEST(outq_return_and_limits)
 	ck_assert_uint_eq(outq_dropped(&q), 4);
 	ck_assert_uint_eq(outq_count(&q), 0);
 	outq_free(&q);
+}
+END_TEST
+
+/* gone_cb - collect the keys closing_gone() reports, "a,b," (128 bytes) */
+static void
+gone_cb(void *ctx, const char *key, size_t len)
+{
+	char   *got = ctx;
+	size_t	used = strlen(got);
+
+	snprintf(got + used, 128 - used, "%.*s,", (int)len, key);
+}
+
+START_TEST(closing_reports_each_gone_row_once)
+{
+	struct closing *c = closing_create();
+	char	got[128];
+
+	closing_keep(c, DIM_SENDER, "a@x", 3);
+	closing_keep(c, DIM_SENDER, "b@x", 3);
+	closing_keep(c, DIM_SASL, "a", 1);
+	got[0] = '\0';
+	closing_gone(c, DIM_SENDER, gone_cb, got);
+	closing_gone(c, DIM_SASL, gone_cb, got);
+	ck_assert_str_eq(got, "");		/* nothing was reported before */
+	/* b@x leaves, c@x comes; "b@x\0..." must not match a prefix. */
+	closing_keep(c, DIM_SENDER, "c@x", 3);
+	closing_keep(c, DIM_SENDER, "a@x", 3);
+	closing_keep(c, DIM_SENDER, "b@", 2);
+	closing_gone(c, DIM_SENDER, gone_cb, got);
+	ck_assert_str_eq(got, "b@x,");
+	/* The SASL breakdown is its own: an empty round closes "a". */
+	got[0] = '\0';
+	closing_gone(c, DIM_SASL, gone_cb, got);
+	ck_assert_str_eq(got, "a,");
+	/* Closed once, then forgotten. */
+	got[0] = '\0';
+	closing_gone(c, DIM_SASL, gone_cb, got);
+	ck_assert_str_eq(got, "");
+	closing_free(c);
 }
 END_TEST
 
@@ -510,6 +551,7 @@ agentparts_suite(void)
 	tcase_add_test(tc, outq_takes_what_fits_in_a_request);
 	tcase_add_test(tc, outq_return_and_limits);
 	tcase_add_test(tc, sched_follows_monotonic_time);
+	tcase_add_test(tc, closing_reports_each_gone_row_once);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, values_are_checked);
 	tcase_add_test(tc, command_line_wins_over_file);
