@@ -207,18 +207,34 @@ static const struct own_opt select_opts[] = {
 	    "(default: incoming, active, deferred, hold)"},
 	{"older-than", 1, "DURATION", "arrived longer ago than this (30m, 2h, "
 	    "3d)"},
+	{"encoded", 0, NULL, "the values are percent-encoded (%27 for ', + for "
+	    "a space), as the alert mails write them"},
 	{"count", 0, NULL, "print only the number of matching messages"},
 };
 #define NSELECT	(sizeof(select_opts) / sizeof(select_opts[0]))
 
-/* Filter kinds in the order of select_opts. */
-static const enum filter_kind select_kinds[] = {
-	FILTER_SENDER, FILTER_SENDER_DOMAIN, FILTER_SASL, FILTER_CLIENT,
-	FILTER_RCPT_DOMAIN, FILTER_QUEUE, FILTER_OLDER,
+/* Filter kinds of the options that are filters, by name. */
+static const struct {
+	const char *name;
+	enum filter_kind kind;
+} select_kinds[] = {
+	{"sender", FILTER_SENDER}, {"sender-domain", FILTER_SENDER_DOMAIN},
+	{"sasl-user", FILTER_SASL}, {"client", FILTER_CLIENT},
+	{"recipient-domain", FILTER_RCPT_DOMAIN}, {"queue", FILTER_QUEUE},
+	{"older-than", FILTER_OLDER},
+};
+
+/* A filter option as given: applied once --encoded is known. */
+struct given {
+	size_t	opt;			/* index into select_opts */
+	const char *arg;		/* argv's */
 };
 
 struct selection {
 	struct filter f;
+	struct given *given;
+	size_t	ngiven;
+	int	encoded;
 	int	count_only;
 	int64_t	now;
 	uint64_t matched;
@@ -230,21 +246,59 @@ struct selection {
 	struct buf out;
 };
 
-/* select_take - one filter option */
+/* select_take - one option; filters wait for add_filters() */
 static void
 select_take(void *ctx, size_t i, const char *arg)
 {
 	struct selection *S = ctx;
-	char	why[256], safe[160];
 
-	if (i >= NSELECT - 1) {
+	if (strcmp(select_opts[i].name, "count") == 0)
 		S->count_only = 1;
-		return;
+	else if (strcmp(select_opts[i].name, "encoded") == 0)
+		S->encoded = 1;
+	else {
+		S->given = xreallocarray(S->given, S->ngiven + 1, sizeof(*S->given));
+		S->given[S->ngiven].opt = i;
+		S->given[S->ngiven++].arg = arg;
 	}
-	if (filter_add(&S->f, select_kinds[i], arg, why, sizeof(why)) < 0)
-		msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' (%s)",
-		    select_opts[i].name, printable_for_log(safe, sizeof(safe), arg,
-		    strlen(arg)), why);
+}
+
+/* kind_of - the filter kind of a filter option */
+static enum filter_kind
+kind_of(size_t opt)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(select_kinds) / sizeof(select_kinds[0]); i++)
+		if (strcmp(select_kinds[i].name, select_opts[opt].name) == 0)
+			return select_kinds[i].kind;
+	msg_fatal(MSG_EXIT_FAIL, "select: option --%s has no filter kind",
+	    select_opts[opt].name);
+}
+
+/* add_filters - every filter given, decoded first with --encoded; exit 2 */
+static void
+add_filters(struct selection *S)
+{
+	char	why[256], safe[160], plain[SETTINGS_STRING_MAX + 1];
+	const char *name, *arg;
+	size_t	i;
+
+	for (i = 0; i < S->ngiven; i++) {
+		name = select_opts[S->given[i].opt].name;
+		arg = S->given[i].arg;
+		printable_for_log(safe, sizeof(safe), arg, strlen(arg));
+		if (S->encoded && filter_unescape(arg, plain, sizeof(plain)) < 0)
+			msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' "
+			    "(with --encoded: want %%HH escapes of bytes other than "
+			    "NUL, + for a space)", name, safe);
+		if (filter_add(&S->f, kind_of(S->given[i].opt), S->encoded ?
+		    plain : arg, why, sizeof(why)) < 0)
+			msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' (%s)",
+			    name, safe, why);
+	}
+	free(S->given);
+	S->given = NULL;
 }
 
 /* selected - the scan's visitor: one message, under the scan's lock */
@@ -292,6 +346,7 @@ cmd_select(int argc, char **argv)
 	filter_init(&S.f);
 	buf_init(&S.out);
 	parse(argc, argv, &select_cmd, &S, &cl);
+	add_filters(&S);
 	if (filter_empty(&S.f))
 		msg_fatal(MSG_EXIT_USAGE, "select needs at least one filter, so "
 		    "that it never lists the whole queue by mistake (see pfqmon "

@@ -193,6 +193,51 @@ add_key(struct filter *f, enum filter_kind k, const char *v, char *err,
 	return 0;
 }
 
+/* hex_value - one hexadecimal digit, or -1 */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * filter_unescape - "%HH" and "+" back to bytes, into out (cap bytes,
+ * NUL-terminated); -1 for a broken escape, an encoded NUL (no tag value
+ * holds one), or a result that does not fit.
+ */
+int
+filter_unescape(const char *in, char *out, size_t cap)
+{
+	size_t	n = 0;
+	int	hi, lo;
+
+	for (; *in; in++) {
+		if (n + 1 >= cap)
+			return -1;
+		if (*in == '+')
+			out[n++] = ' ';
+		else if (*in != '%')
+			out[n++] = *in;
+		else {
+			if ((hi = hex_value(in[1])) < 0 || (lo = hex_value(in[2])) < 0
+			    || (hi | lo) == 0)
+				return -1;
+			out[n++] = (char)(hi << 4 | lo);
+			in += 2;
+		}
+	}
+	if (cap == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
 /* filter_add - see filter.h; -1 with the reason in err */
 int
 filter_add(struct filter *f, enum filter_kind k, const char *v, char *err,

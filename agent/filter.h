@@ -49,6 +49,12 @@
  *			corrupt queue is never selected.
  *	older than	arrived more than the duration before now.
  *
+ *	filter_unescape() undoes the percent-encoding of a value (%27 for
+ *	', + for a space), as Go's urlquery writes it: the alert mails put
+ *	attacker-chosen names into commands an admin pastes into a root
+ *	shell in that form, which holds only [A-Za-z0-9%+._~-], and
+ *	select --encoded takes it back, byte for byte.
+ *
  *	filter_needs_identity() says whether a filter needs what only the
  *	queue files say (SASL user, client); filter_queues() which queues
  *	can hold a match (a bit per enum pfq_queue), so that the others
@@ -106,6 +112,7 @@ struct filter {
 };
 
 void	filter_init(struct filter *);
+int	filter_unescape(const char *, char *, size_t);
 int	filter_add(struct filter *, enum filter_kind, const char *, char *,
 	    size_t);
 int	filter_empty(const struct filter *);

@@ -167,6 +167,14 @@ expect_usage_error "select: --sasl-user from showq" "need the queue files" \
     select --sasl-user victim --source showq "${AS_ROOT[@]}" --queue-dir "$T/spool"
 expect_usage_error "select: --client from postqueue" "need the queue files" \
     select --client 192.0.2.1 --source postqueue "${AS_ROOT[@]}" -c "$T/etc"
+expect_usage_error "select --encoded: a broken escape" "--encoded" \
+    select --encoded --sender=a%4 "${AS_ROOT[@]}" --queue-dir "$T/spool"
+expect_usage_error "select --encoded: an encoded NUL" "--encoded" \
+    select --sasl-user=a%00b --encoded "${AS_ROOT[@]}" --queue-dir "$T/spool"
+a=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --sender ext@remote.example)
+b=$("$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --sender=ext%40remote%2Eexample --encoded)
+check "cli: select --encoded takes a percent-encoded value, before or after it" \
+    test -n "$a" -a "$a" = "$b"
 expect_usage_error "select: an unknown option" "'--frobnicate'" select --frobnicate
 expect_usage_error "select: a stray argument" "'victim'" select --sender a@b victim
 expect_usage_error "select: an agent-only option" "'--push'" select --sender a@b --push http://x

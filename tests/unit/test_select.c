@@ -85,6 +85,29 @@ bad(enum filter_kind k, const char *v)
 	return r < 0 && err[0] != '\0';
 }
 
+START_TEST(unescape_is_urlquery_undone)
+{
+	char	out[64];
+
+	/* What Go's urlquery makes of x'`touch PWNED`'$(id);|<b>& -z~ */
+	ck_assert_int_eq(filter_unescape("x%27%60touch+PWNED%60%27%24%28id%29%3B"
+	    "%7C%3Cb%3E%26+-z~", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "x'`touch PWNED`'$(id);|<b>& -z~");
+	ck_assert_int_eq(filter_unescape("j%C3%BCrgen%40m%c3%bcller.test", out,
+	    sizeof(out)), 0);
+	ck_assert_str_eq(out, "j\xc3\xbcrgen@m\xc3\xbcller.test");
+	ck_assert_int_eq(filter_unescape("", out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "");
+	/* Broken escapes, an encoded NUL, and what does not fit. */
+	ck_assert_int_eq(filter_unescape("a%2", out, sizeof(out)), -1);
+	ck_assert_int_eq(filter_unescape("a%zz", out, sizeof(out)), -1);
+	ck_assert_int_eq(filter_unescape("a%00", out, sizeof(out)), -1);
+	ck_assert_int_eq(filter_unescape("abcd", out, 4), -1);
+	ck_assert_int_eq(filter_unescape("abc", out, 4), 0);
+	ck_assert_int_eq(filter_unescape("abc", out, 0), -1);
+}
+END_TEST
+
 START_TEST(sender_rules)
 {
 	struct fake f;
@@ -762,6 +785,7 @@ select_suite(void)
 	Suite  *s = suite_create("select");
 	TCase  *tc = tcase_create("filters");
 
+	tcase_add_test(tc, unescape_is_urlquery_undone);
 	tcase_add_test(tc, sender_rules);
 	tcase_add_test(tc, domain_rules);
 	tcase_add_test(tc, sasl_rules);
