@@ -59,6 +59,7 @@ NODES = {
     "alert": ALERT_PROPS, "deadman": ALERT_PROPS,
     "eval": {"as", "keep", "tags", "quiet"},
     "where": set(), "log": {"level", "prefix"},
+    "stats": {"align"}, "derivative": {"unit", "nonNegative", "as"},
 }
 ROOTS = {"stream", "batch"}
 LAMBDA_FUNCS = {"abs", "bool", "int", "float", "string", "duration", "isPresent",
@@ -252,7 +253,9 @@ def _arg_problems(args, name, where, decl, used, tags, fields):
                     elif t.text not in LAMBDA_FUNCS:
                         probs.append("%s: lambda names unknown %r" % (where, t.text))
             if name in ("warn", "crit", "info"):
-                if not any(t.kind == "ident" and t.text in decl for t in a[1]):
+                zero = [t.text for t in a[1]][-2:] == ["==", "0.0"]
+                if not zero and not any(t.kind == "ident" and t.text in decl
+                                        for t in a[1]):
                     probs.append("%s: threshold is not a documented var" % where)
         elif a[0] == "string" and name in ("id", "message", "details"):
             probs += _template_problems(a[1], tags, fields, where)
@@ -268,12 +271,13 @@ def tick_problems(path, schema):
     except SyntaxError as e:
         return ["%s: %s" % (path, e)]
     probs, decl, used = [], {}, set()
-    header = "\n".join(comments[k] for k in sorted(comments) if k < 20)
-    for need in ("Watches:", "kapacitor define", "Kapacitor 1.5"):
+    header = "\n".join(comments[k] for k in sorted(comments) if k < 40)
+    for need in ("Watches:", "kapacitor define", "Kapacitor 1.5", "-dbrp"):
         if need not in header:
             probs.append("header comment does not say %r" % need)
-    if not any(s[0] == "dbrp" for s in stmts):
-        probs.append("no dbrp statement")
+    # Kapacitor 1.5 refuses define -dbrp for a script that names one.
+    if any(s[0] == "dbrp" for s in stmts):
+        probs.append("a dbrp statement ties the script to one database")
     for s in stmts:
         if s[0] == "var":
             _, line, name, ex = s
@@ -306,8 +310,14 @@ def tick_problems(path, schema):
                         probs.append("%s: field %r is not in %s" % (where, fld, meas))
                     fields = {fld}
                     tags = set(group)
-                elif name == "deadman":
+                elif name in ("deadman", "stats"):
                     fields, tags = {"emitted"}, set(group)
+                elif name == "derivative":
+                    fld = args[0][1] if args and args[0][0] == "string" else None
+                    if fld not in fields:
+                        probs.append("%s: field %r is not there" % (where, fld))
+                elif name == "eval":
+                    before = set(fields)
                 continue
             if node not in NODES or name not in NODES[node]:
                 probs.append("%s: %s has no property %s in Kapacitor 1.5" % (where, node, name))
@@ -325,6 +335,8 @@ def tick_problems(path, schema):
                     probs.append("%s: tag %r is not in %s" % (where, g, meas))
             elif name == "as":
                 fields = {args[0][1]}
+            elif name == "keep" and node == "eval":
+                fields |= before
             probs += _arg_problems(args, name, where, decl, used, tags, fields)
     for name in set(decl) - used:
         probs.append("var %s is declared but never used" % name)

@@ -80,13 +80,28 @@ def check_specific(schema):
     c = open("tick/postfix_culprit.tick").read()
     v = tf.tick_vars("tick/postfix_culprit.tick")
     ok = all(m in c for m in ("'postfix_queue_sender'", "'postfix_queue_sasl'",
-                              "'postfix_queue_client'", "bm-cli user logout --email=",
-                              "mynetworks", "does not yet have")) and v.get("threshold") == ("int", 50)
-    tap(ok, "tick: postfix_culprit.tick names the sender, SASL user or client over 50 "
-        "and says what to do, including that the purge command is not there yet")
+                              "'postfix_queue_client'", "pfqmon top", "mynetworks",
+                              "| postsuper -h -", "| postsuper -d -", "| postsuper -H -",
+                              'lambda: "length" - "hold"', ".keep()")) \
+        and "does not yet have" not in c and v.get("threshold") == ("int", 50)
+    tap(ok, "tick: postfix_culprit.tick names the sender, SASL user or client with more "
+        "than 50 messages waiting and gives the commands: top, hold, look, delete or release")
+    # Every command in a mail is a <pre> or <code> block; a tag inside one
+    # must go through urlquery, the only form select --encoded takes.
+    raw = []
+    for block in re.findall(r"<(pre|code)>(.*?)</\1>", c, re.S):
+        for action in re.findall(r"{{(.*?)}}", block[1], re.S):
+            if "index .Tags" in action and '"host"' not in action \
+                    and not action.rstrip().endswith("| urlquery"):
+                raw.append(action.strip())
+    tap(not raw and c.count("--encoded") >= 15,
+        "tick: every name in a culprit mail's commands is percent-encoded for select "
+        "--encoded", raw[:5])
     d = open("tick/postfix_deadman.tick").read()
-    tap("|deadman(" in d and ".measurement('postfix_queue_scan')" in d and ".groupBy('host')" in d,
-        "tick: postfix_deadman.tick fires when pfqmon's scans stop arriving from a host")
+    tap("|stats(check_every)" in d and ".measurement('postfix_queue_scan')" in d
+        and ".groupBy('host')" in d and ".period(interval)" in d,
+        "tick: postfix_deadman.tick fires when no scan arrived from a host for a whole "
+        "interval, looked at every check_every")
 
 
 def check_dashboard(schema, values):
@@ -256,6 +271,7 @@ def check_checker(schema):
         "a node added after Kapacitor 1.5": bad.replace("|window()", "|trickle()\n    |window()"),
         "a threshold that is not a documented var": bad.replace('>= threshold)', '>= 200)'),
         "a template naming a missing tag": bad.replace('index .Tags "host"', 'index .Tags "queue"', 1),
+        "a dbrp statement": 'dbrp "telegraf"."autogen"\n' + bad,
     }
     for what, src in cases.items():
         with tempfile.NamedTemporaryFile("w", suffix=".tick", delete=False) as f:
