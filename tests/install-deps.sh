@@ -20,6 +20,7 @@ ALL=("${DEMO[@]}"
 	influxdb influxdb-client curl		# the line-protocol parser of record
 	time					# peak RSS: make bench, and a test of make check
 	faketime				# wall-clock steps under a running agent
+	python3-aiosmtpd			# the SMTP server Kapacitor's alert mails go to
 )
 BENCH=("${DEMO[@]}" time)
 case $profile in

@@ -112,6 +112,8 @@ group "sources: queue files, showq and postqueue -j agree (real Postfix)" \
     "$PYTHON" tests/integration/test_sources.py
 group "select | postsuper acts on exactly the culprit's mail; top (real Postfix)" \
     "$PYTHON" tests/integration/test_select.py
+group "alerts: the TICKscripts in a real Kapacitor 1.5.7, mails pasted into bash" \
+    "$PYTHON" tests/integration/test_alerts.py
 group "long run: 1,000 interval scans over a changing queue, RSS flat" \
     "$PYTHON" tests/integration/test_longrun.py
 

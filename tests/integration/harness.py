@@ -399,10 +399,11 @@ class Influx:
     """A private InfluxDB 1.x: own directories, loopback HTTP and RPC
     ports, no reporting, no _internal database."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, subscriber=False):
         self.base = tempfile.mkdtemp(prefix="pfqmon-influx.", dir=root)
         self.port = free_port()
         self.rpc_port = free_port()
+        self.subscriber = subscriber        # Kapacitor subscribes
         self.proc = None
         atexit.register(self.close)
 
@@ -422,8 +423,9 @@ class Influx:
                     '  auth-enabled = false\n  log-enabled = false\n'
                     '  pprof-enabled = false\n'
                     '[continuous_queries]\n  enabled = false\n'
-                    '[subscriber]\n  enabled = false\n'
-                    % (self.rpc_port, b, b, b, self.port))
+                    '[subscriber]\n  enabled = %s\n'
+                    % (self.rpc_port, b, b, b, self.port,
+                       "true" if self.subscriber else "false"))
         self.log = open(os.path.join(b, "influxd.log"), "ab")
         self.proc = subprocess.Popen(["influxd", "run", "-config", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)

@@ -1,0 +1,538 @@
+#!/usr/bin/env python3
+"""test_alerts - the alert mails, end to end, in a real Kapacitor 1.5.7.
+
+A throw-away Postfix receives an abuse scene step by step; pfqmon pushes
+every scan into a private InfluxDB 1.x, which Kapacitor subscribes to;
+the TICKscripts are installed as the README says (the plain way for the
+culprit script, with its defaults; the template way with shorter windows
+for the others); Kapacitor mails a small SMTP server of this test's own.
+Then the mails themselves are checked:
+
+  - nothing below the threshold; a warning at 150, critical at 200, and
+    a recovery, each with the queue's numbers;
+  - one mail per culprit (SASL user, client address, sender) naming it,
+    with the numbers pfqmon top gives; never "(other)" or MAILER-DAEMON;
+  - every command of every culprit mail, pasted into bash with postsuper
+    stubbed, runs only pfqmon and postsuper on exactly that key's mail,
+    even for the SASL name and the sender an attacker made of quotes,
+    backticks, $( ), ;, |, spaces, UTF-8 and a leading '-';
+  - holding the culprit's mail with the mail's own command recovers its
+    alert, with a text of its own; deleting it recovers the queue alert;
+  - the deadman fires when pfqmon stops, within the documented time, and
+    recovers when it is back.
+
+Kapacitor is found as a user's machine has it: KAPACITORD and KAPACITOR,
+then PATH, then ../shared/tools/tick/bin/; without it, or without
+Debian's python3-aiosmtpd, every check is reported skipped, never passed.
+"""
+
+import email
+import email.policy
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from taplib import tap, exit_status  # noqa: E402
+import harness  # noqa: E402
+
+PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
+ROOT = tempfile.mkdtemp(prefix="pfqmon-alerts.")
+os.chmod(ROOT, 0o755)           # Postfix and pfqmon run as postfix below it
+HOST = "mx1"
+TO = "ops@alerts.test"
+SCAN = "2s"                    # pfqmon's interval here
+QUEUE_WINDOW = "4s"            # the queue alert's window (template var)
+DEAD_INTERVAL, DEAD_EVERY = 12, 2   # the deadman's vars, in seconds
+
+# What the attacker chose: a SASL login and a sender meant to run
+# commands when pasted into a shell, with spaces, UTF-8 and a leading '-'.
+EVIL_LOGIN = "-x'`touch PWNED1`'$(touch PWNED2);|<b>&\"y"
+# (Postfix refuses a sender with a leading '-'; a SASL login may have one.)
+EVIL_SENDER = "\"a'`touch PWNED3`'$(touch PWNED4);|&* \u00fc\"@evil.example"
+EVIL_SENDER_TAG = "a'`touch PWNED3`'$(touch PWNED4);|&* \u00fc@evil.example"
+VICTIM, VICTIM_LOGIN = "victim@customer.example", "victim"
+VICTIM_IPS = ["198.51.100.%d" % i for i in range(10, 15)]
+RELAY_IP = "203.0.113.66"
+EVIL_IP = "198.51.100.77"
+PWNED = ("PWNED1", "PWNED2", "PWNED3", "PWNED4")
+
+
+def find(env, name):
+    """A tool as a user's machine has it, or None."""
+    if os.environ.get(env):
+        return os.environ[env] if os.access(os.environ[env], os.X_OK) else None
+    path = shutil.which(name)
+    if path:
+        return path
+    path = os.path.join(REPO, "..", "shared", "tools", "tick", "bin", name)
+    return os.path.abspath(path) if os.access(path, os.X_OK) else None
+
+
+class Sink:
+    """An SMTP server on loopback that keeps every mail it gets."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.mails, self.lock = [], threading.Lock()
+        self.port = harness.free_port()
+        self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.ctl.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.original_content or envelope.content,
+                                       policy=email.policy.default)
+        body = msg.get_body(("html", "plain"))
+        with self.lock:
+            self.mails.append({"at": time.monotonic(), "to": list(envelope.rcpt_tos),
+                               "subject": str(msg["subject"]),
+                               "body": body.get_content() if body else ""})
+        return "250 OK"
+
+    def since(self, t0):
+        with self.lock:
+            return [m for m in self.mails if m["at"] >= t0]
+
+    def close(self):
+        self.ctl.stop()
+
+
+class Kapacitor:
+    """kapacitord with every path in this test's directory, subscribed to
+    the test's InfluxDB, mailing the sink."""
+
+    def __init__(self, daemon, cli, influx, smtp_port):
+        self.cli = cli
+        self.port = harness.free_port()
+        self.dir = os.path.join(ROOT, "kapacitor")
+        os.makedirs(self.dir)
+        conf = os.path.join(self.dir, "kapacitor.conf")
+        d = self.dir
+        with open(conf, "w") as f:
+            f.write('hostname = "127.0.0.1"\ndata_dir = "%s"\n'
+                    '[http]\n  bind-address = "127.0.0.1:%d"\n  log-enabled = false\n'
+                    '[replay]\n  dir = "%s/replay"\n'
+                    '[storage]\n  boltdb = "%s/kapacitor.db"\n'
+                    '[task]\n  dir = "%s/tasks"\n'
+                    '[load]\n  enabled = false\n'
+                    '[[influxdb]]\n  enabled = true\n  name = "default"\n'
+                    '  default = true\n  urls = ["http://127.0.0.1:%d"]\n'
+                    '  subscription-protocol = "http"\n'
+                    '  kapacitor-hostname = "127.0.0.1"\n'
+                    '  subscriptions-sync-interval = "1s"\n'
+                    '[smtp]\n  enabled = true\n  host = "127.0.0.1"\n  port = %d\n'
+                    '  from = "kapacitor@alerts.test"\n  no-verify = true\n'
+                    '[logging]\n  file = "%s/kapacitord.log"\n  level = "INFO"\n'
+                    '[reporting]\n  enabled = false\n'
+                    % (d, self.port, d, d, d, influx.port, smtp_port, d))
+        self.log = open(os.path.join(d, "stdout.log"), "wb")
+        self.proc = subprocess.Popen([daemon, "-config", conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/kapacitor/v1/ping"
+                                            % self.port, timeout=1) as r:
+                    if r.status == 204:
+                        return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError("kapacitord did not start: %s" % self.log_tail())
+
+    def run(self, *args):
+        return subprocess.run([self.cli, "-url", "http://127.0.0.1:%d" % self.port]
+                              + list(args), capture_output=True, cwd=REPO, timeout=60)
+
+    def log_tail(self):
+        try:
+            return open(os.path.join(self.dir, "kapacitord.log"), errors="replace").read()[-800:]
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Agent:
+    """pfqmon --interval pushing into InfluxDB, as the README sets it up."""
+
+    def __init__(self, conf, influx):
+        self.err = open(os.path.join(ROOT, "pfqmon.%d.err" % time.time_ns()), "wb")
+        self.proc = subprocess.Popen(
+            [PFQMON, "-c", conf, "--interval", SCAN, "--push",
+             "http://127.0.0.1:%d" % influx.port, "--push-db", "telegraf",
+             "--tag", "host=" + HOST, "-v"], stdout=subprocess.DEVNULL, stderr=self.err)
+
+    def last_scan(self):
+        """Monotonic time of the last scan it logged (now, roughly)."""
+        return time.monotonic()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+
+
+def install(kap, vars_dir):
+    """The README's two ways: define -tick -dbrp, and a template with vars."""
+    problems = []
+
+    def ok(res, what):
+        if res.returncode != 0:
+            problems.append("%s: %s" % (what, (res.stderr or res.stdout).decode()[-300:]))
+
+    ok(kap.run("define", "postfix_culprit", "-tick", "tick/postfix_culprit.tick",
+               "-dbrp", "telegraf.autogen"), "define postfix_culprit")
+    ok(kap.run("enable", "postfix_culprit"), "enable postfix_culprit")
+    for name, changes in (("postfix_queue", {"window": QUEUE_WINDOW, "to": TO}),
+                          ("postfix_deadman", {"interval": "%ds" % DEAD_INTERVAL,
+                                               "check_every": "%ds" % DEAD_EVERY,
+                                               "to": TO})):
+        with open("%s/tick/%s.vars.json" % (REPO, name)) as f:
+            v = json.load(f)
+        for k, val in changes.items():
+            v[k]["value"] = val
+        path = os.path.join(vars_dir, name + ".vars.json")
+        with open(path, "w") as f:
+            json.dump(v, f)
+        ok(kap.run("define-template", name + "_tmpl", "-tick", "tick/%s.tick" % name),
+           "define-template " + name)
+        ok(kap.run("define", name, "-template", name + "_tmpl", "-vars", path,
+                   "-dbrp", "telegraf.autogen"), "define " + name)
+        ok(kap.run("enable", name), "enable " + name)
+    for name in ("postfix_culprit", "postfix_queue", "postfix_deadman"):
+        show = kap.run("show", name).stdout.decode()
+        if "Executing: true" not in show or re.search(r"^Error: \S", show, re.M):
+            problems.append("%s: %s" % (name, show[:400]))
+    return problems
+
+
+def wait_mails(sink, t0, pred, count=1, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = [m for m in sink.since(t0) if pred(m)]
+        if len(got) >= count:
+            return got
+        time.sleep(0.5)
+    return [m for m in sink.since(t0) if pred(m)]
+
+
+def top_counts(conf):
+    """{(kind, key): messages} from pfqmon top --format json --rows 0."""
+    res = subprocess.run([PFQMON, "top", "-c", conf, "--format", "json", "--rows", "0"],
+                         capture_output=True, check=True)
+    doc = json.loads(res.stdout)
+    out = {}
+    for kind, section in (("senders", "senders"), ("sasl_users", "sasl_usernames"),
+                          ("client_addresses", "client_addresses")):
+        for row in (doc.get(section) or {}).get("rows", []):
+            out[(kind, row["key"])] = row["length"] - row["hold"]
+    return out
+
+
+def envelopes(pf):
+    """{queue_id: facts} of every message in the queue, by postcat."""
+    ids = [m["queue_id"] for m in pf.postqueue_j()]
+    return pf.postcat_envelopes(ids)
+
+
+def ids_of(env, key, value, queues=("incoming", "active", "deferred", "hold")):
+    return {i for i, f in env.items()
+            if f.get(key) is not None and f[key].decode("utf-8", "replace") == value
+            and f["queue"] in queues}
+
+
+def commands(mail):
+    """Every command line of a mail, as the admin sees and copies it."""
+    out = []
+    for block in re.findall(r"<pre>(.*?)</pre>", mail["body"], re.S):
+        out += [html.unescape(line).strip() for line in block.splitlines() if line.strip()]
+    return out
+
+
+def paste(line, conf, stub_dir, work):
+    """Run one pasted line in bash, postsuper stubbed (or not, stub_dir None)."""
+    env = dict(os.environ, MAIL_CONFIG=conf,
+               PATH=((stub_dir + ":") if stub_dir else "") + os.path.dirname(PFQMON)
+               + ":/usr/sbin:/usr/bin:/sbin:/bin")
+    return subprocess.run(["bash", "--noprofile", "--norc", "-c", line], cwd=work, env=env,
+                          capture_output=True, timeout=60)
+
+
+def stub(work):
+    d = os.path.join(work, "stub")
+    os.makedirs(d)
+    log = os.path.join(work, "postsuper.log")
+    with open(os.path.join(d, "postsuper"), "w") as f:
+        f.write("#!/bin/sh\nprintf 'ARGS %%s\\n' \"$*\" >>%s\ncat >>%s\n" % (log, log))
+    os.chmod(os.path.join(d, "postsuper"), 0o755)
+    return d, log
+
+
+def xtext(s):
+    """XCLIENT's encoding (RFC 3461 xtext): +HH for what is not plain."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else
+                   "".join("+%02X" % b for b in c.encode()) for c in s)
+
+
+def play(pf, steps, agent=None):
+    """Inject steps of (client, login, sender, count, utf8). With agent,
+    pfqmon is paused meanwhile, so that its next scan sees the step whole
+    and the alerts' numbers are the step's, not a count half-way."""
+    inj = harness.Injector(pf.smtp_port)
+    if agent:
+        agent.proc.send_signal(signal.SIGSTOP)
+    try:
+        for addr, login, sender, n, utf8 in steps:
+            inj.xclient(addr=addr, login=xtext(login) if login else None)
+            for i in range(n):
+                inj.send(sender(i) if callable(sender) else sender,
+                         ["r%d@dest%d.example" % (i, i % 9)], utf8=utf8)
+        pf.wait_settled()
+    finally:
+        inj.close()
+        if agent:
+            agent.proc.send_signal(signal.SIGCONT)
+
+
+def culprit_mails(mails, level):
+    return [m for m in mails if m["subject"].startswith(level + ": Postfix on ")]
+
+
+def main():
+    kapd, kap_cli = find("KAPACITORD", "kapacitord"), find("KAPACITOR", "kapacitor")
+    try:
+        import aiosmtpd  # noqa: F401
+        why = None
+    except ImportError:
+        why = "python3-aiosmtpd is not installed"
+    if not kapd or not kap_cli:
+        why = "no kapacitord/kapacitor (KAPACITORD, KAPACITOR, PATH, ../shared/tools/tick/bin)"
+    if why:
+        tap(True, "alerts: the TICKscripts in a real Kapacitor # SKIP " + why)
+        return exit_status()
+    pf = influx = sink = kap = agent = None
+    try:
+        pf = harness.Postfix(ROOT, name="pfqalert")
+        pf.setup()
+        pf.start()
+        influx = harness.Influx(ROOT, subscriber=True)
+        influx.start()
+        influx.query("CREATE DATABASE telegraf")
+        sink = Sink()
+        kap = Kapacitor(kapd, kap_cli, influx, sink.port)
+        problems = install(kap, ROOT)
+        tap(not problems, "alerts: the three TICKscripts install as the README says "
+            "(define -dbrp, and define-template with vars) and run", problems)
+        scenario(pf, influx, sink, kap)
+    except Exception as e:
+        tap(False, "alerts: harness error: %s: %s" % (type(e).__name__, e),
+            [kap.log_tail() if kap else "", pf.log_tail() if pf else ""])
+    finally:
+        for x in (agent, kap, sink):
+            if x is not None:
+                x.close() if hasattr(x, "close") else x.stop()
+        if influx:
+            influx.close()
+        if pf:
+            pf.close()
+        shutil.rmtree(ROOT, ignore_errors=True)
+    return exit_status()
+
+
+def scenario(pf, influx, sink, kap):
+    conf = pf.conf
+    agent = Agent(conf, influx)
+    try:
+        run_scene(pf, sink, conf, agent, influx)
+    finally:
+        agent.stop()
+
+
+def run_scene(pf, sink, conf, agent, influx):
+    # 1. Ordinary users: 30 messages, nothing to say.
+    t0 = time.monotonic()
+    play(pf, [("198.51.100.%d" % (100 + u), "user%d" % u, "user%d@corp.example" % u, 3, False)
+              for u in range(10)], agent)
+    time.sleep(12)
+    tap(not sink.since(0), "alerts: 30 messages from ten users: no mail",
+        [m["subject"] for m in sink.since(0)])
+
+    # 2. The victim's account, from five addresses: 130 more, 160 in all.
+    t1 = time.monotonic()
+    play(pf, [(VICTIM_IPS[k], VICTIM_LOGIN, VICTIM, 26, False) for k in range(5)], agent)
+    warn = wait_mails(sink, t1, lambda m: m["subject"].startswith("WARNING: Postfix queue"))
+    culprits = wait_mails(sink, t1, lambda m: m["subject"].startswith("CRITICAL: Postfix on "),
+                          count=2)
+    time.sleep(6)
+    mails = sink.since(t1)
+    tap(len(warn) == 1 and "holds 160 messages" in warn[0]["subject"]
+        and "pfqmon top" in warn[0]["body"]
+        and not any(m["subject"].startswith("CRITICAL: Postfix queue") for m in mails),
+        "alerts: 160 messages: one WARNING mail with the number and pfqmon top, no "
+        "CRITICAL", [m["subject"] for m in mails])
+    names = sorted(m["subject"] for m in culprit_mails(mails, "CRITICAL"))
+    tap(names == ['CRITICAL: Postfix on mx1: SASL user "victim" has 130 messages waiting',
+                  'CRITICAL: Postfix on mx1: sender "victim@customer.example" has 130 '
+                  'messages waiting'],
+        "alerts: one mail for the account and one for its sender, none for its five "
+        "addresses (26 each)", names)
+
+    # 3. A relay host (60, no login) and the attacker's own names (55).
+    t2 = time.monotonic()
+    play(pf, [(RELAY_IP, None, lambda i: "news%d@relay%d.example" % (i, i % 7), 60, False),
+              (EVIL_IP, EVIL_LOGIN, EVIL_SENDER, 55, True)], agent)
+    crit = wait_mails(sink, t2, lambda m: m["subject"].startswith("CRITICAL: Postfix queue"))
+    new = wait_mails(sink, t2, lambda m: m["subject"].startswith("CRITICAL: Postfix on "),
+                     count=4)
+    time.sleep(6)
+    mails = sink.since(t2)
+    tap(len(crit) == 1 and "holds 275 messages" in crit[0]["subject"],
+        "alerts: 275 messages: one CRITICAL mail", [m["subject"] for m in mails])
+    counts = top_counts(conf)
+    want = {("client_addresses", RELAY_IP), ("client_addresses", EVIL_IP),
+            ("sasl_users", EVIL_LOGIN), ("senders", EVIL_SENDER_TAG)}
+    got, wrong = {}, []
+    for m in culprit_mails(mails, "CRITICAL"):
+        s = re.match(r'CRITICAL: Postfix on mx1: (SASL user|client|sender) (".*") has '
+                     r'(\d+) messages waiting$', m["subject"])
+        if not s:
+            wrong.append(m["subject"])
+            continue
+        kind = {"SASL user": "sasl_users", "client": "client_addresses",
+                "sender": "senders"}[s.group(1)]
+        key = json.loads(s.group(2))
+        got[(kind, key)] = m
+        if counts.get((kind, key)) != int(s.group(3)):
+            wrong.append("%s: mail %s, pfqmon top %s" % (key, s.group(3),
+                                                         counts.get((kind, key))))
+    everything = [m["subject"] for m in sink.since(0)]
+    tap(set(got) == want and not wrong and len(new) == 4
+        and not any("(other)" in s or "MAILER-DAEMON" in s for s in everything),
+        "alerts: one mail per new culprit (the relay, the attacker's address, SASL "
+        "name and sender), with pfqmon top's numbers; never (other)", [wrong, sorted(got)]
+        + everything)
+
+    # 4. Paste every command of every culprit mail, postsuper stubbed.
+    env = envelopes(pf)
+    oracle = {("sasl_users", VICTIM_LOGIN): ids_of(env, "sasl", VICTIM_LOGIN),
+              ("senders", VICTIM): ids_of(env, "sender", VICTIM),
+              ("client_addresses", RELAY_IP): ids_of(env, "client", RELAY_IP),
+              ("client_addresses", EVIL_IP): ids_of(env, "client", EVIL_IP),
+              ("sasl_users", EVIL_LOGIN): ids_of(env, "sasl", EVIL_LOGIN),
+              ("senders", EVIL_SENDER_TAG): {i for i, f in env.items()
+                                             if f["sender"].decode("utf-8", "replace")
+                                             == EVIL_SENDER.replace('"', "", 2)}}
+    first = {}
+    for m in culprit_mails(sink.since(0), "CRITICAL"):
+        s = re.match(r'CRITICAL: Postfix on mx1: (SASL user|client|sender) (".*") has', m["subject"])
+        if s:
+            kind = {"SASL user": "sasl_users", "client": "client_addresses",
+                    "sender": "senders"}[s.group(1)]
+            first[(kind, json.loads(s.group(2)))] = m
+    for key, mail in sorted(first.items()):
+        work = tempfile.mkdtemp(dir=ROOT)
+        stub_dir, log = stub(work)
+        lines = commands(mail)
+        problems = []
+        for line in lines:
+            if not re.fullmatch(r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
+                                r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?",
+                                line):
+                problems.append("not a plain pfqmon/postsuper line: %r" % line)
+            res = paste(line, conf, stub_dir, work)
+            if res.returncode != 0:
+                problems.append("%r: exit %d %s" % (line, res.returncode, res.stderr[-200:]))
+        held = []
+        if os.path.exists(log):
+            cur = None
+            for l in open(log).read().splitlines():
+                if l.startswith("ARGS "):
+                    cur = l[5:]
+                elif cur == "-h -":
+                    held.append(l)
+        canaries = [p for p in PWNED if os.path.exists(os.path.join(work, p))
+                    or os.path.exists(os.path.join(REPO, p))]
+        tap(len(lines) == 5 and not problems and not canaries
+            and set(held) == oracle[key] and len(held) == len(oracle[key]),
+            "alerts: the %d commands of the mail for %r, pasted into bash, hold exactly its "
+            "%d messages and run nothing else" % (len(lines), key[1], len(oracle[key])),
+            problems + ["canaries %s" % canaries, "held %d, want %d" % (len(held),
+                                                                      len(oracle[key]))])
+
+    # 5. Hold the account's mail with the mail's own command: it recovers.
+    t3 = time.monotonic()
+    hold = [l for l in commands(first[("sasl_users", VICTIM_LOGIN)]) if l.endswith("-h -")][0]
+    res = paste(hold, conf, None, ROOT)
+    ok = wait_mails(sink, t3, lambda m: m["subject"].startswith("OK: Postfix on "), count=2)
+    time.sleep(4)
+    rec = sorted(m["subject"] for m in culprit_mails(sink.since(t3), "OK"))
+    body = [m for m in ok if "SASL user" in m["subject"]]
+    tap(res.returncode == 0 and rec == [
+        'OK: Postfix on mx1: SASL user "victim" is down to 0 waiting messages',
+        'OK: Postfix on mx1: sender "victim@customer.example" is down to 0 waiting '
+        'messages'] and body and "password is probably" not in body[0]["body"]
+        and "130 of them on hold" in body[0]["body"],
+        "alerts: the account's mail held with the mail's command: its two alerts "
+        "recover, with a recovery text of their own", rec + [res.stderr[-200:]])
+
+    # 6. Delete it with the recovery mail's command: the queue recovers.
+    t4 = time.monotonic()
+    delete = [l for l in commands(body[0]) if l.endswith("-d -")] if body else []
+    res = paste(delete[0], conf, None, ROOT) if delete else None
+    qok = wait_mails(sink, t4, lambda m: m["subject"].startswith("OK: Postfix queue"))
+    tap(res is not None and res.returncode == 0 and len(qok) == 1
+        and "back to 145 messages" in qok[0]["subject"]
+        and "password" not in qok[0]["body"],
+        "alerts: its mail deleted with the recovery mail's command: the queue alert "
+        "recovers at 145", [m["subject"] for m in sink.since(t4)])
+
+    # 7. pfqmon stops: the deadman, within interval + check_every.
+    agent.stop()
+    stopped = time.monotonic()
+    dead = wait_mails(sink, stopped, lambda m: m["subject"].startswith("CRITICAL: pfqmon on"),
+                      timeout=DEAD_INTERVAL + 30)
+    after = dead[0]["at"] - stopped if dead else -1
+    # Documented: interval + check_every to interval + 2 x check_every
+    # after the last scan, which came at most one scan interval before the
+    # stop; 3 s more for Kapacitor's mail.
+    tap(len(dead) == 1 and DEAD_INTERVAL + DEAD_EVERY - 2 <= after
+        <= DEAD_INTERVAL + 2 * DEAD_EVERY + 3,
+        "alerts: the deadman mails %.1f s after pfqmon stopped (interval %d s, checked "
+        "every %d s)" % (after, DEAD_INTERVAL, DEAD_EVERY),
+        [m["subject"] for m in sink.since(stopped)])
+    back = time.monotonic()
+    again = Agent(conf, influx)
+    try:
+        rec = wait_mails(sink, back, lambda m: m["subject"].startswith("OK: pfqmon on"),
+                         timeout=30)
+        tap(len(rec) == 1, "alerts: the deadman recovers when scans come back",
+            [m["subject"] for m in sink.since(back)])
+    finally:
+        again.stop()
+    subjects = [m["subject"] for m in sink.since(0)]
+    tap(len(subjects) == len(set(subjects)),
+        "alerts: no mail twice", subjects)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
