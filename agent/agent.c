@@ -328,7 +328,18 @@ start_push(struct agent *A, char *err, size_t errlen)
 	return 0;
 }
 
-/* reload - SIGHUP: re-read the file; keep everything if it is wrong */
+/* same_string - equal strings, or both unset */
+static int
+same_string(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * reload - SIGHUP: re-read the file; keep everything if it is wrong. The
+ * config_dir stays: the helper that runs postconf and postqueue for the
+ * sandboxed agent (child.h) was started with it.
+ */
 static void
 reload(struct agent *A)
 {
@@ -342,10 +353,11 @@ reload(struct agent *A)
 	}
 	if (!fresh.execd != !A->cfg.execd || !fresh.interval_ms != !A->cfg.interval_ms
 	    || !fresh.push_url != !A->cfg.push_url
-	    || !fresh.source != !A->cfg.source || (fresh.source
-	    && strcmp(fresh.source, A->cfg.source) != 0)) {
-		msg_error("reload: interval, execd, push and source cannot be "
-		    "switched by a reload; keeping the previous configuration");
+	    || !same_string(fresh.source, A->cfg.source)
+	    || !same_string(fresh.config_dir, A->cfg.config_dir)) {
+		msg_error("reload: interval, execd, push, source and config_dir "
+		    "cannot be switched by a reload; keeping the previous "
+		    "configuration");
 		settings_free(&fresh);
 		return;
 	}
@@ -552,7 +564,8 @@ agent_run(const struct settings *cli, const char *config_file)
 	outq_init(&A.q, (size_t)A.cfg.push_buffer_bytes);
 	if (start_push(&A, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	if (source_open(&A.src, &A.cfg, 0, err, sizeof(err)) < 0)
+	if (source_open(&A.src, &A.cfg, A.cfg.execd || A.cfg.interval_ms ?
+	    SOURCE_NEED_RELOAD : 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	srandom((unsigned)getpid() ^ (unsigned)real_ms());
 
