@@ -156,7 +156,10 @@ landlock_no_writes(void)
  * hold. Everything else fails with EPERM, so that a call forgotten here
  * is an error message, not a crash. Conditions look at the low 32 bits
  * of an argument: each one checked below is an int or unsigned int to
- * the kernel, which ignores the high half.
+ * the kernel, which ignores the high half. A new call shows in strace -f
+ * as EPERM; one that a library shrugs off (pthread_create, qsort's
+ * sysinfo) is easier found with SECCOMP_RET_LOG as the last action and
+ * the kernel's audit records.
  */
 enum cond_op { C_NONE, C_EQ, C_ALL, C_NONE_OF, C_OWN_PID };
 
