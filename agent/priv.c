@@ -272,8 +272,11 @@ static const struct rule allowed[] = {
 	 * names, and LeakSanitizer stops the threads at exit with a ptrace
 	 * helper task.
 	 */
+#ifdef __NR_open
 	ALLOW_IF(__NR_open, NONE_OF(1, WRITE_FLAGS)),
 	ALLOW(__NR_readlink),
+	ALLOW(__NR_getdents),
+#endif
 	ALLOW(__NR_clone),
 	ALLOW(__NR_ptrace),
 	ALLOW(__NR_wait4),
@@ -282,7 +285,6 @@ static const struct rule allowed[] = {
 	ALLOW(__NR_sigaltstack),
 	ALLOW(__NR_prlimit64),
 	ALLOW(__NR_sched_getaffinity),
-	ALLOW(__NR_getdents),
 #endif
 };
 
