@@ -253,7 +253,18 @@ new_pusher(struct agent *A, char *url, size_t urlcap, char *err, size_t errlen)
 	return push_create(&A->cfg, err, errlen);
 }
 
-/* reload - SIGHUP: re-read the file; keep everything if it is wrong */
+/* same_string - equal strings, or both unset */
+static int
+same_string(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * reload - SIGHUP: re-read the file; keep everything if it is wrong. The
+ * config_dir stays: the helper that runs postconf and postqueue for the
+ * sandboxed agent (child.h) was started with it.
+ */
 static void
 reload(struct agent *A)
 {
@@ -268,10 +279,11 @@ reload(struct agent *A)
 	}
 	if (!fresh.execd != !A->cfg.execd || !fresh.interval_ms != !A->cfg.interval_ms
 	    || !fresh.push_url != !A->cfg.push_url
-	    || !fresh.source != !A->cfg.source || (fresh.source
-	    && strcmp(fresh.source, A->cfg.source) != 0)) {
-		msg_error("reload: interval, execd, push and source cannot be "
-		    "switched by a reload; keeping the previous configuration");
+	    || !same_string(fresh.source, A->cfg.source)
+	    || !same_string(fresh.config_dir, A->cfg.config_dir)) {
+		msg_error("reload: interval, execd, push, source and config_dir "
+		    "cannot be switched by a reload; keeping the previous "
+		    "configuration");
 		settings_free(&fresh);
 		return;
 	}
@@ -481,7 +493,8 @@ agent_run(const struct settings *cli, const char *config_file)
 	if (A.cfg.push_url && (p = new_pusher(&A, url, sizeof(url), err,
 	    sizeof(err))) == NULL)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	if (source_open(&A.src, &A.cfg, 0, err, sizeof(err)) < 0)
+	if (source_open(&A.src, &A.cfg, A.cfg.execd || A.cfg.interval_ms ?
+	    SOURCE_NEED_RELOAD : 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	A.src_generation = A.src.generation;
 	/*

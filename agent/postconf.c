@@ -18,20 +18,7 @@
 #include "postconf.h"
 #include "xalloc.h"
 
-#define POSTCONF_PATH	"/usr/sbin/postconf"
 #define OUTPUT_MAX	4096
-
-/*
- * spawn_postconf - start postconf with its stdout on out[0] and its
- * stderr on err[0] (postconf warns on stderr and answers on stdout).
- */
-static int
-spawn_postconf(const char *config_dir, pid_t *pid, int *rout, int *rerr)
-{
-	static const char *const args[] = {"-h", "queue_directory", NULL};
-
-	return child_postfix(POSTCONF_PATH, config_dir, args, pid, rout, rerr);
-}
 
 /*
  * read_both - read both pipes to EOF, keeping at most cap-1 bytes of
@@ -105,18 +92,19 @@ postconf_queue_directory(const char *config_dir, char *err, size_t errlen)
 	pid_t	pid;
 	int	fds[2] = {-1, -1}, status, rc;
 
-	if ((rc = spawn_postconf(config_dir, &pid, &fds[0], &fds[1])) != 0) {
+	/* postconf warns on stderr and answers on stdout. */
+	if ((rc = child_postfix(CHILD_POSTCONF, config_dir, &pid, &fds[0],
+	    &fds[1])) != 0) {
 		snprintf(err, errlen, "cannot run postconf: %s", strerror(rc));
 		return NULL;
 	}
 	read_both(fds, bufs, sizeof(out));
 	close(fds[0]);
 	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			snprintf(err, errlen, "waitpid: %s", strerror(errno));
-			return NULL;
-		}
+	if (child_wait(pid, &status) < 0) {
+		snprintf(err, errlen, "postconf: no exit status: %s", strerror(errno));
+		return NULL;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		const char *why = last_line(errs);
 

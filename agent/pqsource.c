@@ -27,7 +27,6 @@
 #include "schema.h"
 #include "xalloc.h"
 
-#define POSTQUEUE_PATH	"/usr/sbin/postqueue"
 #define STDERR_MAX	1024
 
 /* Reused from message to message: no allocation per message once warm. */
@@ -52,15 +51,6 @@ static void
 pq_free(struct pq *P)
 {
 	qf_domains_free(&P->doms);
-}
-
-/* spawn - postqueue [-c dir] -j, its stdout and stderr on pipes */
-static int
-spawn(const char *config_dir, pid_t *pid, int *rout, int *rerr)
-{
-	static const char *const args[] = {"-j", NULL};
-
-	return child_postfix(POSTQUEUE_PATH, config_dir, args, pid, rout, rerr);
 }
 
 /* queue_of - a postqueue queue name, or -1 */
@@ -523,7 +513,8 @@ pq_scan(const char *config_dir, const struct scan_sink *to,
 	int	out = -1, errfd = -1, status, rc, read_rc, read_errno;
 
 	memset(st, 0, sizeof(*st));
-	if ((rc = spawn(config_dir, &pid, &out, &errfd)) != 0) {
+	if ((rc = child_postfix(CHILD_POSTQUEUE, config_dir, &pid, &out,
+	    &errfd)) != 0) {
 		snprintf(err, errlen, "cannot run postqueue -j: %s", strerror(rc));
 		return -1;
 	}
@@ -534,11 +525,8 @@ pq_scan(const char *config_dir, const struct scan_sink *to,
 	close(out);
 	first_line(errfd, why, sizeof(why));
 	close(errfd);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
+	if (child_wait(pid, &status) < 0)
+		status = -1;
 	if (read_rc < 0) {
 		snprintf(err, errlen, "cannot read postqueue -j: %s",
 		    strerror(read_errno));

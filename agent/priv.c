@@ -1,20 +1,26 @@
 /*
- * priv.c - drop root and forbid writes before the queue is read (priv.h).
+ * priv.c - drop root and forbid every change before the queue is read
+ * (priv.h).
  *
  * Trusts the kernel and the password database; nothing from the spool
  * but the owner of its directories. Every layer is checked: a drop that
- * did not take is an error, a sandbox the kernel lacks is skipped.
+ * did not take is an error, a sandbox the kernel lacks is skipped. The
+ * seccomp filter is an allow-list because a deny-list cannot keep up:
+ * io_uring, flock and ioctl each changed a queue file past the old one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -162,144 +168,243 @@ landlock_no_writes(void)
 
 #ifdef PRIV_AUDIT_ARCH
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ARG_LOW(n)	(offsetof(struct seccomp_data, args) + 8 * (n))
-#else
-#define ARG_LOW(n)	(offsetof(struct seccomp_data, args) + 8 * (n) + 4)
-#endif
-#define DENY		(SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA))
+/*
+ * The allow-list. A call is allowed when one of its rows holds: a row
+ * with no condition always does, a row with conditions when all of them
+ * hold. Everything else fails with EPERM, so that a call forgotten here
+ * is an error message, not a crash. Conditions look at the low 32 bits
+ * of an argument: each one checked below is an int or unsigned int to
+ * the kernel, which ignores the high half. A new call shows in strace -f
+ * as EPERM; one that a library shrugs off (pthread_create, qsort's
+ * sysinfo) is easier found with SECCOMP_RET_LOG as the last action and
+ * the kernel's audit records.
+ */
+enum cond_op { C_NONE, C_EQ, C_ALL, C_NONE_OF, C_OWN_PID };
+
+struct cond {
+	unsigned char arg;
+	unsigned char op;		/* enum cond_op */
+	uint32_t k;
+};
+
+struct rule {
+	int	nr;
+	struct cond c[2];		/* all must hold; C_NONE ends the list */
+	int	err;			/* 0: allow; else refuse with this errno */
+};
+
+#define ALLOW(nr)		{(nr), {{0, C_NONE, 0}}, 0}
+#define ALLOW_IF(nr, c1)	{(nr), {c1}, 0}
+#define ALLOW_IF2(nr, c1, c2)	{(nr), {c1, c2}, 0}
+#define REFUSE(nr, e)		{(nr), {{0, C_NONE, 0}}, (e)}
+#define EQ(a, k)		{(a), C_EQ, (uint32_t)(k)}
+#define ALL(a, k)		{(a), C_ALL, (uint32_t)(k)}
+#define NONE_OF(a, k)		{(a), C_NONE_OF, (uint32_t)(k)}
+#define OWN_PID(a)		{(a), C_OWN_PID, 0}
+
 #define WRITE_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
-#define FILTER_MAX	160
+#define SETFL_HARMFUL	(O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME)
+#define CLONE_NEW_ANY	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS \
+			| CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
 
-/* Calls a scan makes for every file or directory: allowed at once. */
-static const int hot[] = {
-	__NR_pread64, __NR_close, __NR_newfstatat, __NR_fstat,
-	__NR_getdents64, __NR_futex,
+static const struct rule allowed[] = {
+	/* The scan: every file and directory costs a few of these. */
+	ALLOW_IF(__NR_openat, NONE_OF(2, WRITE_FLAGS)),	/* read-only opens */
+	ALLOW(__NR_pread64),
+	ALLOW(__NR_read),
+	ALLOW(__NR_close),
+	ALLOW(__NR_newfstatat),			/* stat(), fstat() in glibc 2.33+ */
+	ALLOW(__NR_fstat),			/* what other C libraries use */
+	ALLOW(__NR_statx),
+	ALLOW(__NR_getdents64),
+	ALLOW(__NR_lseek),			/* stdio on the configuration, CA files */
+	/* Output: stdout, stderr and sockets opened before or read-only. */
+	ALLOW(__NR_write),
+	ALLOW(__NR_writev),			/* glibc's abort and assert messages */
+	/* Memory. */
+	ALLOW(__NR_brk),
+	ALLOW(__NR_mmap),
+	ALLOW(__NR_munmap),
+	ALLOW(__NR_mremap),			/* realloc of large buffers */
+	ALLOW(__NR_mprotect),			/* thread stacks' guard pages */
+	ALLOW(__NR_madvise),			/* freeing a finished thread's stack */
+	/* Scan threads and libcurl's resolver thread: threads, never processes. */
+	ALLOW_IF2(__NR_clone, ALL(0, CLONE_THREAD), NONE_OF(0, CLONE_NEW_ANY)),
+	REFUSE(__NR_clone3, ENOSYS),		/* flags behind a pointer: glibc falls back to clone */
+	ALLOW(__NR_set_robust_list),
+	ALLOW(__NR_rseq),
+	ALLOW(__NR_futex),
+	ALLOW(__NR_exit),
+	ALLOW(__NR_exit_group),
+	ALLOW(__NR_getpid),
+	ALLOW_IF(__NR_tgkill, OWN_PID(0)),	/* raise(), abort(): this process only */
+	/* valgrind's scheduler, in pfqmon's name (make check runs it so). */
+	ALLOW(__NR_gettid),
+	ALLOW(__NR_rt_sigtimedwait),
+	ALLOW(__NR_sched_yield),
+	/* Signals and waiting: the agent's loops, the push's back-off. */
+	ALLOW(__NR_rt_sigaction),
+	ALLOW(__NR_rt_sigprocmask),
+	ALLOW(__NR_rt_sigreturn),
+	ALLOW(__NR_restart_syscall),		/* a sleep resumed after SIGSTOP */
+	ALLOW(__NR_ppoll),
+#ifdef __NR_poll
+	ALLOW(__NR_poll),			/* libcurl, the resolver */
+#endif
+	ALLOW(__NR_clock_nanosleep),
+	ALLOW(__NR_clock_gettime),		/* when the vDSO cannot answer */
+	ALLOW(__NR_gettimeofday),
+#ifdef __NR_time
+	ALLOW(__NR_time),
+#endif
+	ALLOW(__NR_getrandom),			/* TLS, hash seeds */
+	ALLOW(__NR_sysinfo),			/* qsort() sizes its buffer by the RAM */
+	ALLOW(__NR_uname),			/* the host tag after a reload */
+	/* The push (TCP, DNS), showq (its Unix socket), the spawn helper. */
+	ALLOW_IF(__NR_socket, EQ(0, AF_INET)),
+	ALLOW_IF(__NR_socket, EQ(0, AF_INET6)),
+	ALLOW_IF(__NR_socket, EQ(0, AF_UNIX)),
+	ALLOW_IF(__NR_socketpair, EQ(0, AF_UNIX)),	/* libcurl's wake-up pair */
+	ALLOW(__NR_connect),
+	ALLOW(__NR_getsockopt),
+	ALLOW(__NR_setsockopt),
+	ALLOW(__NR_getsockname),
+	ALLOW(__NR_getpeername),
+	ALLOW(__NR_sendto),
+	ALLOW(__NR_sendmmsg),			/* DNS: A and AAAA queries at once */
+	ALLOW(__NR_recvfrom),
+	ALLOW(__NR_recvmsg),			/* the spawn helper's pipes */
+	/* fcntl: descriptor flags and O_NONBLOCK; no locks, leases, owners. */
+	ALLOW_IF(__NR_fcntl, EQ(1, F_GETFD)),
+	ALLOW_IF(__NR_fcntl, EQ(1, F_SETFD)),
+	ALLOW_IF(__NR_fcntl, EQ(1, F_GETFL)),
+	ALLOW_IF2(__NR_fcntl, EQ(1, F_SETFL), NONE_OF(2, SETFL_HARMFUL)),
+	ALLOW_IF(__NR_fcntl, EQ(1, F_DUPFD_CLOEXEC)),
+	/* ioctl: questions only; FS_IOC_SETFLAGS and the like are refused. */
+	ALLOW_IF(__NR_ioctl, EQ(1, TCGETS)),	/* isatty(): stdio's buffering */
+	ALLOW_IF(__NR_ioctl, EQ(1, FIONREAD)),	/* the resolver */
+#ifdef __SANITIZE_ADDRESS__
+	/*
+	 * The test build with AddressSanitizer only (build/tests/pfqmon-san,
+	 * never installed): its runtime reads /proc/self/maps and library
+	 * names, and LeakSanitizer stops the threads at exit with a ptrace
+	 * helper task.
+	 */
+#ifdef __NR_open
+	ALLOW_IF(__NR_open, NONE_OF(1, WRITE_FLAGS)),
+	ALLOW(__NR_readlink),
+	ALLOW(__NR_getdents),
+#endif
+	ALLOW(__NR_clone),
+	ALLOW(__NR_ptrace),
+	ALLOW(__NR_wait4),
+	ALLOW(__NR_prctl),
+	ALLOW(__NR_getppid),
+	ALLOW(__NR_sigaltstack),
+	ALLOW(__NR_prlimit64),
+	ALLOW(__NR_sched_getaffinity),
+#endif
 };
 
-/* Calls that change the file system; some exist only on some arches. */
-static const int denied[] = {
-#ifdef __NR_chmod
-	__NR_chmod,
-#endif
-#ifdef __NR_chown
-	__NR_chown,
-#endif
-#ifdef __NR_lchown
-	__NR_lchown,
-#endif
-#ifdef __NR_creat
-	__NR_creat,
-#endif
-#ifdef __NR_unlink
-	__NR_unlink,
-#endif
-#ifdef __NR_rename
-	__NR_rename,
-#endif
-#ifdef __NR_link
-	__NR_link,
-#endif
-#ifdef __NR_symlink
-	__NR_symlink,
-#endif
-#ifdef __NR_mkdir
-	__NR_mkdir,
-#endif
-#ifdef __NR_rmdir
-	__NR_rmdir,
-#endif
-#ifdef __NR_mknod
-	__NR_mknod,
-#endif
-#ifdef __NR_utime
-	__NR_utime,
-#endif
-#ifdef __NR_utimes
-	__NR_utimes,
-#endif
-#ifdef __NR_futimesat
-	__NR_futimesat,
-#endif
-#ifdef __NR_fchmodat2
-	__NR_fchmodat2,
-#endif
-#ifdef __NR_openat2
-	__NR_openat2,			/* flags behind a pointer: refuse it */
-#endif
-	__NR_fchmod, __NR_fchmodat, __NR_fchown, __NR_fchownat,
-	__NR_truncate, __NR_ftruncate, __NR_fallocate, __NR_utimensat,
-	__NR_setxattr, __NR_lsetxattr, __NR_fsetxattr,
-	__NR_removexattr, __NR_lremovexattr, __NR_fremovexattr,
-	__NR_unlinkat, __NR_renameat, __NR_renameat2, __NR_linkat,
-	__NR_symlinkat, __NR_mkdirat, __NR_mknodat,
-};
+#define RULES		(sizeof(allowed) / sizeof(allowed[0]))
+#define ROW_MAX		9	/* nr, 2 x (load, and, jump), return, reload */
+#define FILTER_MAX	(8 + ROW_MAX * RULES)
+#define ARG_LOW(n)	(offsetof(struct seccomp_data, args) + 8 * (n) \
+			+ (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 4 : 0))
+#define RET_ERRNO(e)	(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
-/* seccomp_no_writes - refuse calls that change files, and write opens */
-static int
-seccomp_no_writes(void)
-{
+struct prog {
 	struct sock_filter f[FILTER_MAX];
-	struct sock_fprog prog;
-	size_t	n = 0, i;
+	size_t	n;
+};
 
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-	    PRIV_AUDIT_ARCH, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, DENY);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-	    offsetof(struct seccomp_data, nr));
+/* emit - one instruction */
+static size_t
+emit(struct prog *P, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+	P->f[P->n] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
+	return P->n++;
+}
+
+/*
+ * emit_rule - "if nr is r->nr and every condition holds: return". A
+ * condition that fails jumps to the reload of nr at the end of the row,
+ * so the next row sees nr again; another nr jumps past the whole row.
+ */
+static void
+emit_rule(struct prog *P, const struct rule *r, uint32_t pid)
+{
+	size_t	head, fails[2], nfail = 0, i;
+	const struct cond *c;
+
+	head = emit(P, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 0);
+	for (i = 0; i < 2 && r->c[i].op != C_NONE; i++) {
+		c = &r->c[i];
+		emit(P, BPF_LD | BPF_W | BPF_ABS, ARG_LOW(c->arg), 0, 0);
+		switch (c->op) {
+		case C_ALL:
+			emit(P, BPF_ALU | BPF_AND | BPF_K, c->k, 0, 0);
+			/* FALLTHROUGH */
+		case C_EQ:
+		case C_OWN_PID:
+			fails[nfail++] = emit(P, BPF_JMP | BPF_JEQ | BPF_K,
+			    c->op == C_OWN_PID ? pid : c->k, 0, 0);
+			break;
+		case C_NONE_OF:
+			fails[nfail++] = emit(P, BPF_JMP | BPF_JSET | BPF_K,
+			    c->k, 0, 0);
+			break;
+		}
+	}
+	emit(P, BPF_RET | BPF_K, r->err ? RET_ERRNO(r->err) : SECCOMP_RET_ALLOW,
+	    0, 0);
+	for (i = 0; i < nfail; i++) {
+		if (P->f[fails[i]].code == (BPF_JMP | BPF_JSET | BPF_K))
+			P->f[fails[i]].jt = (uint8_t)(P->n - fails[i] - 1);
+		else
+			P->f[fails[i]].jf = (uint8_t)(P->n - fails[i] - 1);
+	}
+	if (nfail > 0)
+		emit(P, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr),
+		    0, 0);
+	P->f[head].jf = (uint8_t)(P->n - head - 1);
+}
+
+/* seccomp_allow_list - only the calls above; the rest fail with EPERM */
+static int
+seccomp_allow_list(void)
+{
+	struct prog P;
+	struct sock_fprog prog;
+	size_t	i;
+
+	P.n = 0;
+	emit(&P, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+	emit(&P, BPF_JMP | BPF_JEQ | BPF_K, PRIV_AUDIT_ARCH, 1, 0);
+	emit(&P, BPF_RET | BPF_K, RET_ERRNO(EPERM), 0, 0);
+	emit(&P, BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
 #ifdef __x86_64__
 	/* x32 calls carry the same arch with this bit set */
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
-	    0x40000000, 0, 1);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, DENY);
+	emit(&P, BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1);
+	emit(&P, BPF_RET | BPF_K, RET_ERRNO(EPERM), 0, 0);
 #endif
-	/* The scan's own calls first: every file costs a few of them. */
-	for (i = 0; i < sizeof(hot) / sizeof(hot[0]); i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    (unsigned)hot[i], 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		    SECCOMP_RET_ALLOW);
-	}
-	/*
-	 * open(path, flags) and openat(dir, path, flags): read-only opens
-	 * pass. A call that is not this one jumps over the check with the
-	 * number still loaded.
-	 */
-#define OPEN_CHECK(sysno, argi) do { \
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, \
-	    (unsigned)(sysno), 0, 4); \
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, \
-	    ARG_LOW(argi)); \
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, \
-	    WRITE_FLAGS, 0, 1); \
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, DENY); \
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW); \
-} while (0)
-	OPEN_CHECK(__NR_openat, 2);
-#ifdef __NR_open
-	OPEN_CHECK(__NR_open, 1);
-#endif
-#undef OPEN_CHECK
-	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		    (unsigned)denied[i], 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, DENY);
-	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	_Static_assert(2 * (sizeof(denied) + sizeof(hot)) / sizeof(int) + 17
-	    <= FILTER_MAX,
-	    "the filter fits");
+	for (i = 0; i < RULES; i++)
+		emit_rule(&P, &allowed[i], (uint32_t)getpid());
+	emit(&P, BPF_RET | BPF_K, RET_ERRNO(EPERM), 0, 0);
 
-	prog.len = (unsigned short)n;
-	prog.filter = f;
+	prog.len = (unsigned short)P.n;
+	prog.filter = P.f;
+	/* Every thread, should there be any: a thread left out is not sandboxed. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 #else
 static int
-seccomp_no_writes(void)
+seccomp_allow_list(void)
 {
 	return -1;			/* no filter written for this arch */
 }
@@ -316,10 +421,9 @@ priv_restrict(char *why, size_t whylen, char *err, size_t errlen)
 		return -1;
 	}
 	ll = landlock_no_writes();
-	sc = seccomp_no_writes();
+	sc = seccomp_allow_list();
 	snprintf(why, whylen, "no new privileges; Landlock %s; seccomp %s",
 	    ll == 0 ? "forbids writes" : "not available",
-	    sc == 0 ? "forbids chmod, chown, truncate and write opens"
-	    : "not available");
+	    sc == 0 ? "allows only the calls pfqmon makes" : "not available");
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "msg.h"
 #include "postconf.h"
 #include "pqsource.h"
@@ -95,12 +96,25 @@ source_choose(const struct source *S, const struct settings *cfg, int need)
 	return showq ? SRC_SHOWQ : SRC_POSTQUEUE;
 }
 
+/*
+ * reaches_queue_files - could this process open (and so lock) the queue
+ * files, or chmod them? Root and the mail owner can; a user who can do
+ * neither loses nothing to the missing sandbox.
+ */
+static int
+reaches_queue_files(const struct source *S)
+{
+	return getuid() == 0 || (S->queue_fd >= 0
+	    && faccessat(S->queue_fd, "deferred", R_OK | X_OK, 0) == 0);
+}
+
 /* source_open - see source.h */
 int
 source_open(struct source *S, const struct settings *cfg, int need,
     char *err, size_t errlen)
 {
 	char	why[PRIV_WHY_MAX], safe[256];
+	int	rc;
 
 	memset(S, 0, sizeof(*S));
 	S->queue_fd = -1;
@@ -120,14 +134,20 @@ source_open(struct source *S, const struct settings *cfg, int need,
 	if (priv_drop(S->queue_fd, cfg->user, why, sizeof(why), err, errlen) < 0)
 		return -1;
 	msg_info("%s", why);
-	if (S->kind == SRC_POSTQUEUE && getuid() != 0) {
+	if (S->kind == SRC_POSTQUEUE && !reaches_queue_files(S)) {
 		/* postqueue is setgid postdrop: no_new_privs would strip that. */
-		msg_info("postqueue source as a user: no sandbox (the user cannot "
-		    "write to the queue anyway)");
-	} else if (priv_restrict(why, sizeof(why), err, errlen) < 0) {
+		msg_info("postqueue source as a user who cannot read the queue "
+		    "files: no sandbox (the user cannot change them anyway)");
+		return 0;
+	}
+	/* The sandbox starts no process: postqueue and postconf, from here on. */
+	if ((S->kind == SRC_POSTQUEUE || (need & SOURCE_NEED_RELOAD))
+	    && (rc = child_helper(S->config_dir)) != 0)
+		msg_fatal(MSG_EXIT_FAIL, "cannot start the helper for postqueue "
+		    "and postconf: %s", strerror(rc));
+	if (priv_restrict(why, sizeof(why), err, errlen) < 0)
 		msg_fatal(MSG_EXIT_FAIL, "%s", err);
-	} else
-		msg_info("%s", why);
+	msg_info("%s", why);
 	return 0;
 }
 

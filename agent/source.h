@@ -12,9 +12,12 @@
  *	source_open() finds the queue directory (--queue-dir, else
  *	queue_directory of the -c or default instance), opens it while root
  *	may, chooses where to read the queue (source_choose()), gives up
- *	root for good (priv_drop) and then every write right (priv_restrict),
- *	except for the postqueue source as a plain user, whose setgid
- *	postqueue no_new_privs would break.
+ *	root for good (priv_drop) and then every right to change anything
+ *	(priv_restrict), except for the postqueue source as a user who
+ *	cannot read the queue files, whose setgid postqueue no_new_privs
+ *	would break. Before the sandbox it starts the helper that runs
+ *	postqueue and postconf from then on (child.h), for the postqueue
+ *	source and, with need SOURCE_NEED_RELOAD, for the agent's reloads.
  *
  *	source_choose() takes --source, or for auto the richest source this
  *	process can use: the queue files (the only ones that name SASL users
@@ -26,8 +29,9 @@
  *
  *	source_reload() follows reloaded settings (the agent's SIGHUP): it
  *	takes over a new queue directory path, opening it as whom pfqmon now
- *	is (a failure shows at the next read), and the thread count and -c;
- *	the kind of source stays.
+ *	is (a failure shows at the next read), and the thread count; the
+ *	kind of source and -c stay (the agent refuses a reload that changes
+ *	them).
  *
  *	source_read() reads the queue once into the sink (spool.h), with
  *	the rescan cache for the files when one is given.
@@ -58,6 +62,7 @@
 #define SOURCE_DEFAULT_QUEUE_DIR	"/var/spool/postfix"
 
 #define SOURCE_NEED_IDENTITY	1	/* SASL users and client addresses */
+#define SOURCE_NEED_RELOAD	2	/* postconf after the sandbox (SIGHUP) */
 
 enum source_kind { SRC_SPOOL, SRC_SHOWQ, SRC_POSTQUEUE };
 

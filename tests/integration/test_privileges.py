@@ -9,16 +9,28 @@ A real Postfix instance defers a few messages, then stops. As root:
   symlink, mkdir, mkfifo, rename, unlink), once dropping to the queue's
   owner and once told to stay root: each must be refused, and the file
   must be byte for byte, mode and time what it was;
+- the same probe tries the ways around a list of forbidden calls, which
+  the seccomp allow-list must refuse with EPERM: io_uring (a SETXATTR of
+  system.posix_acl_access that gives the file group-execute, Postfix's
+  force-expire bit), flock, fcntl locks and leases and FS_IOC_SETFLAGS on
+  a read-only descriptor, openat2 for writing; and personality, harmless
+  but not on the list;
 - pfqmon --execd reports every message while its /proc status shows the
   postfix user, no other group, no capabilities, no_new_privs and a
-  seccomp filter;
+  seccomp filter, and starts every scan thread it was asked for;
+- with -c and no --queue-dir, SIGHUP re-runs postconf from inside the
+  sandbox (through the helper, child.h) and the next scan is complete;
+- with Postfix running again, --source postqueue as root is sandboxed
+  too, its helper runs as postfix and is gone when pfqmon is;
 - --user names an unknown user, or root without being root: exit 2.
 """
 
 import os
 import pwd
+import signal
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -32,6 +44,11 @@ LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 CHANGES = ["fchmod", "ftruncate", "open-write", "open-append", "open-create",
            "truncate", "chmod", "chown", "utimensat", "setxattr", "link",
            "symlink", "mkdir", "mknod-fifo", "rename", "unlink", "chmod-dir"]
+# Only the seccomp filter stands in the way of these: each must be EPERM.
+AROUND = ["io_uring-setup", "io_uring-setxattr", "flock-ex", "flock-sh",
+          "fcntl-setlk", "fcntl-ofd-setlk", "fcntl-setlease", "ioctl-setflags",
+          "openat2-write"]
+EPERM = "denied " + os.strerror(1)
 
 
 def snapshot(path):
@@ -54,8 +71,15 @@ def probe(spool, path, user, tag, want_uid):
     done = [c for c in CHANGES if not said.get(c, "").startswith("denied")]
     tap(not done, "%s: every change to the file or its directory is refused (%d tried)"
         % (tag, len(CHANGES)), ["went through or not tried: %s" % done] + lines)
+    for c in AROUND:
+        tap(said.get(c) == EPERM, "%s: %s is refused by the seccomp filter" % (tag, c),
+            ["%s %s" % (c, said.get(c, "not tried"))])
+    tap(said.get("unlisted-personality") == EPERM,
+        "%s: personality, harmless but not on the allow-list, is refused" % tag,
+        ["unlisted-personality %s" % said.get("unlisted-personality", "not tried")])
     tap(snapshot(path) == before and said.get("still") == "there ok",
-        "%s: the queue file and its directory are unchanged" % tag)
+        "%s: the queue file and its directory are unchanged" % tag,
+        ["mode before %o, after %o" % (before[1], os.stat(path).st_mode)])
 
 
 def proc_status(pid):
@@ -67,26 +91,49 @@ def proc_status(pid):
     return out
 
 
-def agent_as(spool, want, extra, tag, nmsg):
-    """pfqmon --execd: its status while running, and its first report."""
-    p = subprocess.Popen([PFQMON, "--execd", "--queue-dir", spool] + extra,
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+def read_scan(p, out=b""):
+    """Read p's stdout up to the end of its next postfix_queue_scan line."""
+    while b"postfix_queue_scan" not in out:
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            return out
+        out += chunk
+    while not out.endswith(b"\n"):
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def agent_as(spool, want, extra, tag, nmsg, prefix=(), hup=False, source=None):
+    """pfqmon --execd: its status while running, and its first report
+    (with hup, the first report after a SIGHUP). Returns pfqmon's
+    children while it ran and its stderr."""
+    where = ["--queue-dir", spool] if spool else []
+    p = subprocess.Popen(list(prefix) + [PFQMON, "--execd"] + where + extra,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
         p.stdin.write(b"\n")
         p.stdin.flush()
-        out = b""
-        while b"postfix_queue_scan" not in out:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
-        while out and not out.endswith(b"\n"):
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
+        out = read_scan(p)
+        if hup:
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            p.stdin.write(b"\n")
+            p.stdin.flush()
+            out = read_scan(p)
         st = proc_status(p.pid) if p.poll() is None else {}
+        kids = children(p.pid)
     finally:
         p.stdin.close()
         rc = p.wait(30)
@@ -103,15 +150,31 @@ def agent_as(spool, want, extra, tag, nmsg):
         ["NoNewPrivs %s Seccomp %s CapEff %s" % (st.get("NoNewPrivs"), st.get("Seccomp"),
                                                  st.get("CapEff"))])
     try:
-        total = pm.decode(out, LPCHECK)[("postfix_queue_total", ())]["length"]
+        got = pm.decode(out, LPCHECK)
+        total = got[("postfix_queue_total", ())]["length"]
+        scans = [k for k in got if k[0] == "postfix_queue_scan"]
     except Exception as e:
-        total = "undecodable: %s" % e
+        total, scans = "undecodable: %s" % e, []
     tap(rc == 0 and total == nmsg, "%s: reports all %d messages" % (tag, nmsg),
         ["rc %s total %s" % (rc, total), err[-400:]])
+    if source:
+        tap(scans == [("postfix_queue_scan", (("source", source),))],
+            "%s: the scan says source=%s" % (tag, source), [scans])
+    return kids, err
+
+
+def gone(pids, seconds=5):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not any(os.path.exists("/proc/%d" % k) for k in pids):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def main():
     p = harness.Postfix()
+    etc = harness.default_config_for(p.conf)
     try:
         p.setup()
         p.start()
@@ -131,8 +194,40 @@ def main():
         pf = pwd.getpwnam("postfix")
         probe(p.spool, files[0], None, "root, default", pf.pw_uid)
         probe(p.spool, files[0], "root", "root told to stay root", 0)
-        agent_as(p.spool, (pf.pw_uid, pf.pw_gid), [], "pfqmon as root", len(ids))
+        _, err = agent_as(p.spool, (pf.pw_uid, pf.pw_gid), ["--threads", "3", "-v"],
+                          "pfqmon as root", len(ids))
+        tap("cannot start scan thread" not in err,
+            "pfqmon as root: all 3 scan threads start inside the sandbox",
+            [l for l in err.splitlines() if "thread" in l])
         agent_as(p.spool, (0, 0), ["--user", "root"], "pfqmon --user root", len(ids))
+        _, err = agent_as(None, (pf.pw_uid, pf.pw_gid), ["-c", p.conf],
+                          "pfqmon -c, SIGHUP", len(ids), hup=True)
+        tap("configuration reloaded" in err and "reload:" not in err,
+            "pfqmon -c: SIGHUP runs postconf again from inside the sandbox",
+            err.splitlines()[-5:])
+
+        # postqueue -c as the postfix user needs the default main.cf to
+        # name the instance: a private one in a private mount namespace.
+        p.start()
+        ns = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+              'mount --bind "$0" /etc/postfix && exec "$@"', etc]
+        kids, err = agent_as(None, (pf.pw_uid, pf.pw_gid),
+                             ["-c", p.conf, "--source", "postqueue"],
+                             "pfqmon --source postqueue as root", len(ids),
+                             prefix=ns, source="postqueue")
+        helper = []
+        for k in kids:
+            try:
+                with open("/proc/%d/comm" % k) as f:
+                    comm = f.read().strip()
+                helper.append((k, comm, proc_status(k).get("Uid")))
+            except OSError:
+                helper.append((k, "gone", None))
+        tap(len(helper) == 1 and helper[0][1] == "pfqmon-spawn"
+            and helper[0][2] == [str(pf.pw_uid)] * 4,
+            "--source postqueue: one helper starts postqueue, as postfix", [helper, err])
+        tap(kids and gone(kids), "--source postqueue: the helper ends with pfqmon",
+            [kids])
 
         res = subprocess.run([PFQMON, "--queue-dir", p.spool, "--user", "no-such-user"],
                              capture_output=True)
@@ -148,6 +243,7 @@ def main():
         tap(False, "harness error: %s: %s" % (type(e).__name__, e))
     finally:
         p.close()
+        subprocess.run(["rm", "-rf", etc])
     return exit_status()
 
 
