@@ -94,6 +94,8 @@ group "TICK bundle: TICKscripts, dashboard, Telegraf snippets" "$PYTHON" tests/t
 group "packaging: configuration docs, example, systemd unit" "$PYTHON" tests/packaging/check.py
 group "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
+group "dashboard: imported into the real Chronograf 1.7 UI, read in chromium (real Postfix, InfluxDB 1.x)" \
+    "$PYTHON" tests/integration/test_dashboard.py
 group "real Postfix: scans while mail flows" "$PYTHON" tests/integration/test_live.py
 group "benchmark generator, checked by Postfix" "$PYTHON" tests/integration/test_generator.py
 group "rescan cache: every change between scans is seen" \
