@@ -569,15 +569,3 @@ settings_cli_name(char *dst, size_t cap, const char *key)
 		dst[i] = key[i] == '_' ? '-' : key[i];
 	dst[i] = '\0';
 }
-
-/* settings_help_left - "-c, --config-dir DIR", the --help column */
-void
-settings_help_left(char *dst, size_t cap, const struct setting_def *d)
-{
-	char	name[64];
-
-	settings_cli_name(name, sizeof(name), d->name);
-	snprintf(dst, cap, "%s%c%s--%s%s%s", d->short_opt ? "-" : "",
-	    d->short_opt ? d->short_opt : ' ', d->short_opt ? ", " : " ", name,
-	    d->arg ? " " : "", d->arg ? d->arg : "");
-}

@@ -12,7 +12,7 @@
  * DESCRIPTION
  *	Each option has one name: "--push-db" on the command line is
  *	"push_db" in the configuration file. settings_table() lists them
- *	(the JSON reader in config.c and the command-line parser in main.c
+ *	(the JSON reader in config.c and the command-line front end in cli.c
  *	both walk it), so every command-line option has a configuration key
  *	by construction. A few entries are file-only (the secrets themselves,
  *	which should not appear in ps output) and marked so.
@@ -22,8 +22,7 @@
  *	that reads a file or sends data anywhere but stdout.
  *
  *	settings_cli_name() spells a key as the command line does
- *	("push_db" -> "push-db"); settings_help_left() gives the left column
- *	of an option's --help line ("-c, --config-dir DIR").
+ *	("push_db" -> "push-db").
  *
  *	Values are bounded: counts and durations have a minimum and a
  *	maximum, strings a length. settings_finish() rejects impossible
@@ -124,7 +123,6 @@ struct setting_def {
 const struct setting_def *settings_table(size_t *);
 const struct setting_def *settings_find(const char *);
 void	settings_cli_name(char *, size_t, const char *);
-void	settings_help_left(char *, size_t, const struct setting_def *);
 void	settings_init(struct settings *);
 void	settings_free(struct settings *);
 int	settings_set(struct settings *, const struct setting_def *, const char *,
