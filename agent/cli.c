@@ -20,6 +20,7 @@
 #include "xalloc.h"
 
 #define NAME_MAX_LEN	64	/* a long option's name, as typed */
+#define DEFAULT_MARK	"{default}"	/* in a help text: the default */
 #define VAL_BASE	256	/* getopt_long's val: past every short option */
 
 /* One option of a command's getopt table. */
@@ -27,7 +28,7 @@ struct entry {
 	char	name[NAME_MAX_LEN];	/* "push-db" */
 	int	short_opt;		/* or 0 */
 	int	has_arg;
-	const struct setting_def *def;	/* a setting, or NULL */
+	const struct setting_def *setting; /* a setting, or NULL */
 	const struct cli_opt *opt;	/* else one of the command's own */
 };
 
@@ -68,7 +69,7 @@ command_settings(const struct cli_command *cmd, size_t *n)
 /* add - one option into the table; name is a setting key or as typed */
 static void
 add(struct table *t, const char *name, int short_opt, int has_arg,
-    const struct setting_def *def, const struct cli_opt *opt)
+    const struct setting_def *setting, const struct cli_opt *opt)
 {
 	struct entry *e = &t->e[t->n];
 
@@ -77,7 +78,7 @@ add(struct table *t, const char *name, int short_opt, int has_arg,
 	settings_cli_name(e->name, sizeof(e->name), name);
 	e->short_opt = short_opt;
 	e->has_arg = has_arg;
-	e->def = def;
+	e->setting = setting;
 	e->opt = opt;
 	t->longs[t->n] = (struct option){e->name, has_arg ? required_argument :
 	    no_argument, NULL, VAL_BASE + (int)t->n};
@@ -179,8 +180,9 @@ take(const struct cli_command *cmd, const struct entry *e, const char *arg,
 {
 	char	why[512];
 
-	if (e->def != NULL) {
-		if (settings_set(&args->settings, e->def, arg, why, sizeof(why)) < 0)
+	if (e->setting != NULL) {
+		if (settings_set(&args->settings, e->setting, arg, why,
+		    sizeof(why)) < 0)
 			cli_bad_value(e->name, arg ? arg : "", why);
 	} else if (e->opt->id == CLI_CONFIG) {
 		args->config_file = arg;
@@ -233,13 +235,15 @@ cli_bad_value(const char *option, const char *value, const char *why)
 }
 
 /*
- * row - one option's --help line. pad: the block has a short option,
- * so the others keep room for one.
+ * row - one option's --help line, its default where the help text says
+ * {default}. pad: the block has a short option, so the others keep
+ * room for one.
  */
 static void
 row(FILE *fp, const struct cli_command *cmd, int pad, int short_opt,
-    const char *name, const char *arg, const char *help)
+    const char *name, const char *arg, const char *help, const char *dflt)
 {
+	const char *mark = strstr(help, DEFAULT_MARK);
 	char	spelled[NAME_MAX_LEN];
 	int	n;
 
@@ -250,9 +254,36 @@ row(FILE *fp, const struct cli_command *cmd, int pad, int short_opt,
 		n = fprintf(fp, "  %s--%s", pad ? "  " : "", spelled);
 	if (n >= 0 && arg != NULL)
 		n += fprintf(fp, " %s", arg);
-	if (n >= 0)
-		fprintf(fp, "%*s %s\n", n - 2 < cmd->width ? cmd->width - (n - 2) :
-		    0, "", help);
+	if (n < 0)
+		return;
+	fprintf(fp, "%*s ", n - 2 < cmd->width ? cmd->width - (n - 2) : 0, "");
+	if (mark == NULL)
+		fprintf(fp, "%s\n", help);
+	else
+		fprintf(fp, "%.*s%s%s\n", (int)(mark - help), help, dflt,
+		    mark + strlen(DEFAULT_MARK));
+}
+
+/* opt_row - the --help line of one of the command's own options */
+static void
+opt_row(FILE *fp, const struct cli_command *cmd, int pad,
+    const struct cli_opt *o)
+{
+	char	dflt[32];
+
+	snprintf(dflt, sizeof(dflt), "%llu", (unsigned long long)o->default_value);
+	row(fp, cmd, pad, o->short_opt, o->name, o->arg, o->help, dflt);
+}
+
+/* setting_row - the --help line of a setting */
+static void
+setting_row(FILE *fp, const struct cli_command *cmd, int pad,
+    const struct setting_def *d)
+{
+	char	dflt[32];
+
+	settings_default_text(dflt, sizeof(dflt), d);
+	row(fp, cmd, pad, d->short_opt, d->name, d->arg, d->help, dflt);
 }
 
 /* any_short - whether one of these options has a short form */
@@ -276,8 +307,7 @@ cli_help(const struct cli_command *cmd, FILE *fp)
 	fputs(cmd->head, fp);
 	pad = any_short(cmd->own, cmd->nown);
 	for (i = 0; i < cmd->nown; i++)
-		row(fp, cmd, pad, cmd->own[i].short_opt, cmd->own[i].name,
-		    cmd->own[i].arg, cmd->own[i].help);
+		opt_row(fp, cmd, pad, &cmd->own[i]);
 	if (cmd->settings_title != NULL)
 		fputs(cmd->settings_title, fp);
 	defs = command_settings(cmd, &n);
@@ -285,11 +315,9 @@ cli_help(const struct cli_command *cmd, FILE *fp)
 	for (i = 0; i < n; i++)
 		pad |= defs[i]->short_opt != 0;
 	for (i = 0; i < n; i++)
-		row(fp, cmd, pad, defs[i]->short_opt, defs[i]->name, defs[i]->arg,
-		    defs[i]->help);
+		setting_row(fp, cmd, pad, defs[i]);
 	for (i = 0; i < cmd->nafter; i++)
-		row(fp, cmd, pad, cmd->after[i].short_opt, cmd->after[i].name,
-		    cmd->after[i].arg, cmd->after[i].help);
+		opt_row(fp, cmd, pad, &cmd->after[i]);
 	free(defs);
 	if (cmd->tail != NULL)
 		fputs(cmd->tail, fp);

@@ -31,8 +31,11 @@
  *
  *	cli_help() writes the usage: head, the command's own options, the
  *	settings (under settings_title, when given), the options listed in
- *	after, and tail. Within a block, the left column keeps room for a
- *	short option ("-c, ") only if one of the block has one.
+ *	after, and tail. Where a help text says "{default}", the option's
+ *	default stands instead: settings_default_text() of a setting (its
+ *	one default, in settings.c's table), default_value in decimal for
+ *	an option of the command's. Within a block, the left column keeps
+ *	room for a short option ("-c, ") only if one of the block has one.
  *
  * DIAGNOSTICS
  *	Bad input exits 2 with one line on stderr: "unknown option 'X'",
@@ -62,6 +65,7 @@ struct cli_opt {
 	const char *name;		/* long option, as typed */
 	int	short_opt;		/* or 0 */
 	const char *arg;		/* argument name for --help; NULL: a flag */
+	uint64_t default_value;		/* where the help says {default} */
 	const char *help;
 	int	id;			/* CLI_CONFIG, CLI_HELP, or the command's */
 };

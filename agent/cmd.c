@@ -369,8 +369,9 @@ cmd_select(int argc, char **argv)
 enum { TOP_OPT_ROWS, TOP_OPT_FORMAT };
 
 static const struct cli_opt top_opts[] = {
-	{ .name = "rows", .arg = "N", .id = TOP_OPT_ROWS,
-	    .help = "rows per breakdown (default 10; 0: all)" },
+	{ .name = "rows", .arg = "N", .default_value = TOP_ROWS,
+	    .id = TOP_OPT_ROWS,
+	    .help = "rows per breakdown (default {default}; 0: all)" },
 	{ .name = "format", .arg = "FORMAT", .id = TOP_OPT_FORMAT,
 	    .help = "table (default) or json" },
 };

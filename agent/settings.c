@@ -38,16 +38,19 @@ static const struct setting_def defs[] = {
 	    .help = "as root, read the queue as USER (default: the queue's "
 	    "owner)" },
 	{ .name = "top", .type = SET_COUNT, .offset = OFF(top),
-	    .min = 0, .max = 1000000, .sudo = SUDO_STDOUT, .arg = "N",
-	    .help = "rows per breakdown plus one (other) row (default 20; "
-	    "0 = all)" },
+	    .min = 0, .max = 1000000, .default_value = 20,
+	    .sudo = SUDO_STDOUT, .arg = "N",
+	    .help = "rows per breakdown plus one (other) row (default "
+	    "{default}; 0 = all)" },
 	{ .name = "now", .type = SET_COUNT, .offset = OFF(now),
 	    .min = 1, .max = (uint64_t)1 << 40, .sudo = SUDO_STDOUT,
 	    .arg = "EPOCH",
 	    .help = "compute ages as of this Unix time (reproducible reports)" },
 	{ .name = "threads", .type = SET_COUNT, .offset = OFF(threads),
-	    .min = 0, .max = 64, .sudo = SUDO_STDOUT, .arg = "N",
-	    .help = "scan with N threads (default 0: one per core, at most 8)" },
+	    .min = 0, .max = 64, .default_value = 0, .sudo = SUDO_STDOUT,
+	    .arg = "N",
+	    .help = "scan with N threads (default {default}: one per core, at "
+	    "most 8)" },
 	{ .name = "no_cache", .type = SET_FLAG, .offset = OFF(no_cache),
 	    .max = 1, .sudo = SUDO_STDOUT,
 	    .help = "with --interval or --execd, read every file on every scan" },
@@ -116,16 +119,17 @@ static const struct setting_def defs[] = {
 	    .help = "send request bodies uncompressed" },
 	{ .name = "push_timeout", .type = SET_DURATION,
 	    .offset = OFF(push_timeout_ms), .min = 100, .max = MS(600),
-	    .sudo = SUDO_SENDS, .arg = "DURATION",
-	    .help = "limit for one request (default 10s)" },
+	    .default_value = MS(10), .sudo = SUDO_SENDS, .arg = "DURATION",
+	    .help = "limit for one request (default {default})" },
 	{ .name = "push_connect_timeout", .type = SET_DURATION,
 	    .offset = OFF(push_connect_timeout_ms), .min = 100, .max = MS(600),
-	    .sudo = SUDO_SENDS, .arg = "DURATION",
-	    .help = "limit for connecting (default 5s)" },
+	    .default_value = MS(5), .sudo = SUDO_SENDS, .arg = "DURATION",
+	    .help = "limit for connecting (default {default})" },
 	{ .name = "push_buffer_bytes", .type = SET_COUNT,
 	    .offset = OFF(push_buffer_bytes), .min = 1024,
-	    .max = (uint64_t)1 << 32, .sudo = SUDO_SENDS, .arg = "N",
-	    .help = "keep at most N bytes of unsent scans (default 16 MiB)" },
+	    .max = (uint64_t)1 << 32, .default_value = (uint64_t)16 << 20,
+	    .bytes = 1, .sudo = SUDO_SENDS, .arg = "N",
+	    .help = "keep at most N bytes of unsent scans (default {default})" },
 	{ .name = "tag", .type = SET_TAG, .offset = OFF(tags),
 	    .sudo = SUDO_STDOUT, .arg = "KEY=VALUE",
 	    .help = "add this tag to every line (repeatable); push adds host" },
@@ -156,22 +160,73 @@ settings_find(const char *name)
 	return NULL;
 }
 
-/* settings_init - the defaults */
-void
-settings_init(struct settings *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->top = 20;
-	s->push_timeout_ms = MS(10);
-	s->push_connect_timeout_ms = MS(5);
-	s->push_buffer_bytes = 16u << 20;
-}
-
 /* slot - where a table entry's value lives */
 static void *
 slot(struct settings *s, const struct setting_def *d)
 {
 	return (char *)s + d->offset;
+}
+
+/*
+ * settings_init - every option at its default, read from the table, so
+ * that the value and what --help says of it cannot part.
+ */
+void
+settings_init(struct settings *s)
+{
+	size_t	i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (defs[i].type == SET_COUNT || defs[i].type == SET_DURATION)
+			*(uint64_t *)slot(s, &defs[i]) = defs[i].default_value;
+		else if (defs[i].type == SET_FLAG)
+			*(int *)slot(s, &defs[i]) = defs[i].default_value != 0;
+}
+
+/*
+ * settings_default_text - an option's default as a person writes it:
+ * "20", "10s", "16 MiB", "false"; "" for strings and tags, which have
+ * none.
+ */
+void
+settings_default_text(char *dst, size_t cap, const struct setting_def *d)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = {
+		{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"},
+	};
+	unsigned long long v = d->default_value;
+	size_t	i;
+
+	switch (d->type) {
+	case SET_DURATION:
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (v != 0 && v % units[i].ms == 0) {
+				snprintf(dst, cap, "%llu%s", v / units[i].ms,
+				    units[i].unit);
+				return;
+			}
+		snprintf(dst, cap, "%llums", v);
+		return;
+	case SET_COUNT:
+		if (d->bytes && v != 0 && v % (1 << 20) == 0)
+			snprintf(dst, cap, "%llu MiB", v >> 20);
+		else if (d->bytes && v != 0 && v % (1 << 10) == 0)
+			snprintf(dst, cap, "%llu KiB", v >> 10);
+		else
+			snprintf(dst, cap, "%llu", v);
+		return;
+	case SET_FLAG:
+		snprintf(dst, cap, "%s", v ? "true" : "false");
+		return;
+	case SET_STRING:
+	case SET_TAG:
+		break;
+	}
+	snprintf(dst, cap, "%s", "");
 }
 
 /* settings_free - release every string; the struct may be reused */
