@@ -15,7 +15,7 @@
  *	agg_rescan(a, now);			counts to zero, keys kept
  *
  * DESCRIPTION
- *	agg_add() turns the raw facts of a message (qfile.h) into report
+ *	agg_add() turns the raw facts of a message (qmsg.h) into report
  *	keys: the sender key, the domains and the bare client address
  *	(addr.h), cleaned for line protocol (tagval.h) before they are
  *	counted, so two raw values that clean to the same text are one row.
@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "qfile.h"
+#include "qmsg.h"
 #include "schema.h"
 
 /* 48 bytes: a spool holds far fewer than 2^32 files, so 32-bit counts. */

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "msg.h"
+#include "qfile.h"
 #include "spool.h"
 #include "xalloc.h"
 
