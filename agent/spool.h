@@ -68,38 +68,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agg.h"
 #include "cache.h"
+#include "scan.h"
 
 #define SPOOL_DEPTH_MAX	16		/* hash levels followed */
-
-struct scan_stats {
-	uint64_t files;		/* entries considered (not hash dirs) */
-	uint64_t parsed;	/* complete queue files that were counted */
-	uint64_t skipped;	/* still being written (owner not rwx) */
-	uint64_t vanished;	/* gone between readdir and open (ENOENT) */
-	uint64_t unparseable;	/* not a valid queue file */
-	uint64_t ignored;	/* not a queue file: name, type, link */
-	uint64_t duplicates;	/* same file seen twice (moved mid-scan) */
-	uint64_t errors;	/* I/O or permission errors */
-	uint64_t cached;	/* parsed or unparseable, told by the cache */
-	uint64_t duration_us;	/* filled in by the caller */
-};
-
-/*
- * Where a reader's messages go (spool.c, pqsource.c): counted into agg,
- * or, when visit is set, handed one at a time, never concurrently, to
- * visit with their queue ID (1 to QF_QUEUE_ID_MAX of [A-Za-z0-9_], not
- * NUL-terminated). The message is valid during the call only.
- */
-typedef void (*scan_visit_fn)(void *ctx, enum pfq_queue, const char *queue_id,
-	    size_t id_len, const struct qf_msg *);
-
-struct scan_sink {
-	struct agg *agg;
-	scan_visit_fn visit;
-	void   *ctx;
-};
 
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */
