@@ -1,11 +1,11 @@
 /*
- * spool.c - the queue directory walker (see spool.h).
+ * spool.c - one scan of a queue directory (see spool.h): its queues are
+ * walked by qdir.c, their files read here by every thread.
  *
  * Trusts nothing below the queue directory: names, file types, modes and
  * contents are all checked before use, and a file that disappears while
  * it is being looked at is an everyday event, not an error.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,15 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cache.h"
 #include "msg.h"
+#include "qdir.h"
 #include "qfile.h"
 #include "spool.h"
 #include "xalloc.h"
 
-#define REL_PATH_MAX	256		/* queue-relative path, for messages */
-#define BATCH_MAX	2048		/* directory entries handed out at once */
+#define REL_PATH_MAX	256		/* queue directory path, for messages */
 #define COMMIT_MAX	32		/* parsed files counted per lock taken */
 #define RACY_NS		1000000000LL	/* change-time granularity margin */
 
@@ -44,16 +43,17 @@ struct probe {
 	int	usable;			/* a complete regular file */
 };
 
+_Static_assert(QDIR_BATCH_MAX <= 65536, "a batch's files are uint16_t indices");
+
 /*
- * Names of one directory's files, read by the main thread, and the ones
- * still to be scanned (todo: indices into off).
+ * One directory's files, from the walker, and the ones still to be
+ * scanned (todo: indices into the walker's batch).
  */
 struct batch {
-	struct buf names;		/* NUL-terminated, one after another */
-	size_t	off[BATCH_MAX];
-	uint16_t todo[BATCH_MAX];
-	size_t	n, ntodo;
-	struct probe probe[BATCH_MAX];
+	const struct qdir_batch *files;
+	uint16_t todo[QDIR_BATCH_MAX];
+	size_t	ntodo;
+	struct probe probe[QDIR_BATCH_MAX];
 };
 
 enum phase { PHASE_PROBE, PHASE_SCAN };
@@ -102,9 +102,7 @@ struct walker {
 	enum phase phase;
 	struct batch batch;
 	atomic_size_t next;
-	int	dfd;
 	enum pfq_queue q;
-	const char *rel;
 };
 
 /* inoset_slot - where key is, or the empty slot where it would go */
@@ -388,12 +386,13 @@ work(struct worker *w)
 	size_t	i;
 
 	while ((i = atomic_fetch_add(&W->next, 1)) < B->ntodo) {
-		const char *name = B->names.data + B->off[B->todo[i]];
+		const char *name = qdir_name(B->files, B->todo[i]);
 
 		if (W->phase == PHASE_PROBE)
-			probe_file(W, W->dfd, name, W->q, &B->probe[B->todo[i]]);
+			probe_file(W, B->files->dfd, name, W->q,
+			    &B->probe[B->todo[i]]);
 		else
-			scan_file(w, W->dfd, name, W->q, W->rel);
+			scan_file(w, B->files->dfd, name, W->q, B->files->rel);
 	}
 	if (W->phase == PHASE_SCAN)
 		commit(w, W->q);
@@ -473,139 +472,31 @@ reuse(struct walker *W, const struct probe *pr, enum pfq_queue q)
 }
 
 /*
- * run_batch - scan the collected files of one directory with every
+ * scan_batch - scan the files of one directory's batch with every
  * thread. With a filled cache, first stat them all and count the
  * unchanged ones from the cache; only the rest is opened and parsed.
  */
 static void
-run_batch(struct walker *W, int dfd, enum pfq_queue q, const char *rel)
+scan_batch(void *ctx, const struct qdir_batch *files)
 {
+	struct walker *W = ctx;
 	struct batch *B = &W->batch;
+	enum pfq_queue q = W->q;
 	size_t	i, n;
 
-	if (B->n == 0)
-		return;
-	W->dfd = dfd;
-	W->q = q;
-	W->rel = rel;
-	for (i = 0; i < B->n; i++)
+	B->files = files;
+	for (i = 0; i < files->n; i++)
 		B->todo[i] = (uint16_t)i;
-	B->ntodo = B->n;
+	B->ntodo = files->n;
 	if (W->cache && cache_size(W->cache) > 0) {
 		run_phase(W, PHASE_PROBE);
-		for (i = n = 0; i < B->n; i++)
+		for (i = n = 0; i < files->n; i++)
 			if (!reuse(W, &B->probe[i], q))
 				B->todo[n++] = (uint16_t)i;
 		B->ntodo = n;
 	}
 	if (B->ntodo > 0)
 		run_phase(W, PHASE_SCAN);
-	B->n = 0;
-	buf_reset(&B->names);
-}
-
-/* batch_add - one more file name for the next batch */
-static void
-batch_add(struct walker *W, const char *name, size_t len)
-{
-	W->batch.off[W->batch.n++] = W->batch.names.len;
-	buf_add(&W->batch.names, name, len + 1);	/* with its NUL */
-}
-
-/* is_subdir - is this entry a directory (without following links)? */
-static int
-is_subdir(DIR *d, const struct dirent *de)
-{
-	struct stat sb;
-
-	if (de->d_type == DT_DIR)
-		return 1;
-	if (de->d_type != DT_UNKNOWN)
-		return 0;
-	if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	return S_ISDIR(sb.st_mode);
-}
-
-static void walk_dir(struct walker *, int, enum pfq_queue, int, const char *);
-
-/* descend - walk a one-character (hash) subdirectory */
-static void
-descend(struct walker *W, DIR *d, const char *name, enum pfq_queue q,
-    int depth, const char *rel)
-{
-	char	sub[REL_PATH_MAX];
-	int	fd;
-
-	fd = openat(dirfd(d), name,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return;		/* removed since readdir: nothing to count */
-		W->workers[0].st.errors++;
-		msg_warn("cannot open %s/%s: %s", rel, name, strerror(errno));
-		return;
-	}
-	snprintf(sub, sizeof(sub), "%s/%s", rel, name);
-	walk_dir(W, fd, q, depth + 1, sub);
-}
-
-/*
- * walk_dir - visit every entry of a queue directory; takes over dfd.
- * Files are scanned in batches by all threads; hash subdirectories are
- * walked after the files of their parent.
- */
-static void
-walk_dir(struct walker *W, int dfd, enum pfq_queue q, int depth,
-    const char *rel)
-{
-	struct scan_stats *st = &W->workers[0].st;
-	struct dirent *de;
-	char	subdirs[256];
-	size_t	nsub = 0, len, i;
-	DIR    *d;
-
-	if ((d = fdopendir(dfd)) == NULL) {
-		st->errors++;
-		msg_warn("cannot read %s: %s", rel, strerror(errno));
-		close(dfd);
-		return;
-	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL)
-			break;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		len = strlen(de->d_name);
-		/* Hash directories, as Postfix's mail_scan_dir_next() finds them. */
-		if (len == 1 && q != Q_MAILDROP && depth < SPOOL_DEPTH_MAX
-		    && is_subdir(d, de)) {
-			if (nsub < sizeof(subdirs))
-				subdirs[nsub++] = de->d_name[0];
-			continue;
-		}
-		st->files++;
-		if (!qf_queue_id_ok(de->d_name, len)
-		    || (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)) {
-			st->ignored++;
-			continue;
-		}
-		batch_add(W, de->d_name, len);
-		if (W->batch.n == BATCH_MAX)
-			run_batch(W, dirfd(d), q, rel);
-	}
-	if (errno != 0) {
-		st->errors++;
-		msg_warn("cannot read %s: %s", rel, strerror(errno));
-	}
-	run_batch(W, dirfd(d), q, rel);
-	for (i = 0; i < nsub; i++) {
-		char	name[2] = {subdirs[i], '\0'};
-
-		descend(W, d, name, q, depth, rel);
-	}
-	closedir(d);
 }
 
 /* prep_init, prep_free - a worker's pending files */
@@ -730,6 +621,7 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	};
 	char	safe[REL_PATH_MAX];
 	struct walker W;
+	struct qdir *walker;
 	struct timespec now;
 	struct stat sb;
 	size_t	i;
@@ -768,12 +660,12 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	W.racy_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - RACY_NS;
 	if (W.cache)
 		cache_begin(W.cache);
-	buf_init(&W.batch.names);
 	pthread_mutex_init(&W.lock, NULL);
 	pthread_mutex_init(&W.plock, NULL);
 	pthread_cond_init(&W.go, NULL);
 	pthread_cond_init(&W.done, NULL);
 	start_workers(&W, opts->threads ? opts->threads : 1);
+	walker = qdir_create(scan_batch, &W);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = names[order[i]];
 
@@ -792,8 +684,12 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 			rc = -1;
 			break;
 		}
-		walk_dir(&W, fd, order[i], 0, name);
+		W.q = order[i];
+		/* maildrop is flat, as pickup reads it */
+		qdir_walk(walker, fd, name, order[i] == Q_MAILDROP ? 0 :
+		    QDIR_DEPTH_MAX, &W.workers[0].st);
 	}
+	qdir_free(walker);
 	stop_workers(&W, st);
 	/* After a failed scan the cache keeps what the next one may reuse. */
 	if (W.cache && rc == 0)
@@ -802,7 +698,6 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	pthread_mutex_destroy(&W.plock);
 	pthread_cond_destroy(&W.go);
 	pthread_cond_destroy(&W.done);
-	buf_free(&W.batch.names);
 	free(W.seen.slot);
 	close(root);
 	return rc;

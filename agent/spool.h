@@ -9,12 +9,13 @@
  *
  * DESCRIPTION
  *	Visits maildrop (flat, as pickup does), active, incoming, deferred,
- *	hold and corrupt. In every queue but maildrop it descends into every
- *	one-character subdirectory at any depth, as Postfix's own scanner
- *	does, so hashed queues are found whatever hash_queue_names,
- *	hash_queue_depth and the queue ID style say. Each directory entry is
- *	read once; each queue file is opened once, read with pread(2) and
- *	parsed by qfile.c, and its facts go to the aggregator.
+ *	hold and corrupt, in showq's order. In every queue but maildrop the
+ *	walker (qdir.h) descends into every one-character subdirectory up to
+ *	QDIR_DEPTH_MAX levels, as Postfix's own scanner does, so hashed
+ *	queues are found whatever hash_queue_names, hash_queue_depth and the
+ *	queue ID style say. Each directory entry is read once; each queue
+ *	file is opened once, read with pread(2) and parsed by qfile.c, and
+ *	its facts go to the sink (scan.h).
  *
  *	A file counts only when it is complete: a regular file whose owner
  *	permissions are rwx (cleanup and postdrop set the execute bit last).
@@ -22,10 +23,10 @@
  *
  *	opts->threads threads open and parse files (the calling thread is one of
  *	them): the calling thread reads each directory and hands its files
- *	out in batches of at most BATCH_MAX names, so memory stays bounded
- *	however large a directory grows; each thread has its own parser, and
- *	counting a file into the one aggregate is the only step under a
- *	lock.
+ *	out in batches of at most QDIR_BATCH_MAX names, so memory stays
+ *	bounded however large a directory grows; each thread has its own
+ *	parser, and counting a file into the one aggregate is the only step
+ *	under a lock.
  *
  *	With a cache (cache.h; the agent keeps one, and the aggregate, across
  *	scans), the files of each batch are first only stat-ed: one whose
@@ -52,7 +53,7 @@
  *	and never locked, written, renamed or chmod-ed. Directories are
  *	opened relative to their parent with O_NOFOLLOW, so a symbolic link
  *	cannot lead the walk out of the spool; recursion is bounded by
- *	SPOOL_DEPTH_MAX. Names that are not queue IDs are not opened.
+ *	QDIR_DEPTH_MAX. Names that are not queue IDs are not opened.
  *
  * DIAGNOSTICS
  *	Returns -1 with a message in err when the queue directory or one of
@@ -70,8 +71,6 @@
 
 #include "cache.h"
 #include "scan.h"
-
-#define SPOOL_DEPTH_MAX	16		/* hash levels followed */
 
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */
