@@ -1,6 +1,6 @@
 /*
  * spool.c - one scan of a queue directory (see spool.h): its queues are
- * walked by qdir.c, their files read here by every thread.
+ * walked by qdir.c, their files read here by every thread of pool.c.
  *
  * Trusts nothing below the queue directory: names, file types, modes and
  * contents are all checked before use, and a file that disappears while
@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "cache.h"
 #include "msg.h"
+#include "pool.h"
 #include "qdir.h"
 #include "qfile.h"
 #include "spool.h"
@@ -56,8 +56,6 @@ struct batch {
 	struct probe probe[QDIR_BATCH_MAX];
 };
 
-enum phase { PHASE_PROBE, PHASE_SCAN };
-
 /* A file parsed (or found unparseable) but not yet counted. */
 struct pending {
 	uint64_t key;
@@ -79,7 +77,6 @@ struct worker {
 	struct pending pending[COMMIT_MAX];
 	size_t	npending;
 	struct scan_stats st;
-	pthread_t tid;
 };
 
 struct walker {
@@ -91,17 +88,10 @@ struct walker {
 	pthread_mutex_t lock;
 	dev_t	dev;			/* device of the queue directory */
 	int64_t	racy_ns;		/* files changed since are read again */
-	struct worker *workers;		/* [0] is the main thread */
+	struct pool *pool;
+	struct worker *workers;		/* one per thread; [0] is the caller */
 	size_t	nworkers;
-	/* The batch in hand, published under plock; taken with next. */
-	pthread_mutex_t plock;
-	pthread_cond_t go, done;
-	unsigned gen;			/* batches published so far */
-	size_t	active;			/* helpers not yet done with it */
-	int	stop;
-	enum phase phase;
-	struct batch batch;
-	atomic_size_t next;
+	struct batch batch;		/* the batch in hand */
 	enum pfq_queue q;
 };
 
@@ -377,68 +367,36 @@ probe_file(struct walker *W, int dfd, const char *name, enum pfq_queue q,
 	}
 }
 
-/* work - take files of the published batch until there are none left */
+/* probe_job - stat file j of the batch for the cache lookup (a pool job) */
 static void
-work(struct worker *w)
+probe_job(void *ctx, size_t thread, size_t j)
 {
-	struct walker *W = w->W;
+	struct walker *W = ctx;
 	struct batch *B = &W->batch;
-	size_t	i;
 
-	while ((i = atomic_fetch_add(&W->next, 1)) < B->ntodo) {
-		const char *name = qdir_name(B->files, B->todo[i]);
-
-		if (W->phase == PHASE_PROBE)
-			probe_file(W, B->files->dfd, name, W->q,
-			    &B->probe[B->todo[i]]);
-		else
-			scan_file(w, B->files->dfd, name, W->q, B->files->rel);
-	}
-	if (W->phase == PHASE_SCAN)
-		commit(w, W->q);
+	(void)thread;
+	probe_file(W, B->files->dfd, qdir_name(B->files, j), W->q,
+	    &B->probe[j]);
 }
 
-/* helper - a scanning thread: wait for a batch, work, report done */
-static void *
-helper(void *arg)
-{
-	struct worker *w = arg;
-	struct walker *W = w->W;
-	unsigned seen = 0;
-
-	pthread_mutex_lock(&W->plock);
-	for (;;) {
-		while (W->gen == seen && !W->stop)
-			pthread_cond_wait(&W->go, &W->plock);
-		if (W->stop)
-			break;
-		seen = W->gen;
-		pthread_mutex_unlock(&W->plock);
-		work(w);
-		pthread_mutex_lock(&W->plock);
-		if (--W->active == 0)
-			pthread_cond_signal(&W->done);
-	}
-	pthread_mutex_unlock(&W->plock);
-	return NULL;
-}
-
-/* run_phase - every thread works on the batch's todo list until done */
+/* scan_job - scan the batch's j-th file to scan (a pool job) */
 static void
-run_phase(struct walker *W, enum phase phase)
+scan_job(void *ctx, size_t thread, size_t j)
 {
-	pthread_mutex_lock(&W->plock);
-	W->phase = phase;
-	atomic_store(&W->next, 0);
-	W->active = W->nworkers - 1;
-	W->gen++;
-	pthread_cond_broadcast(&W->go);
-	pthread_mutex_unlock(&W->plock);
-	work(&W->workers[0]);
-	pthread_mutex_lock(&W->plock);
-	while (W->active > 0)
-		pthread_cond_wait(&W->done, &W->plock);
-	pthread_mutex_unlock(&W->plock);
+	struct walker *W = ctx;
+	struct batch *B = &W->batch;
+
+	scan_file(&W->workers[thread], B->files->dfd,
+	    qdir_name(B->files, B->todo[j]), W->q, B->files->rel);
+}
+
+/* scan_done - a thread's share of the batch is scanned: count it */
+static void
+scan_done(void *ctx, size_t thread)
+{
+	struct walker *W = ctx;
+
+	commit(&W->workers[thread], W->q);
 }
 
 /*
@@ -489,14 +447,14 @@ scan_batch(void *ctx, const struct qdir_batch *files)
 		B->todo[i] = (uint16_t)i;
 	B->ntodo = files->n;
 	if (W->cache && cache_size(W->cache) > 0) {
-		run_phase(W, PHASE_PROBE);
+		pool_run(W->pool, files->n, probe_job, NULL, W);
 		for (i = n = 0; i < files->n; i++)
 			if (!reuse(W, &B->probe[i], q))
 				B->todo[n++] = (uint16_t)i;
 		B->ntodo = n;
 	}
 	if (B->ntodo > 0)
-		run_phase(W, PHASE_SCAN);
+		pool_run(W->pool, B->ntodo, scan_job, scan_done, W);
 }
 
 /* prep_init, prep_free - a worker's pending files */
@@ -518,50 +476,33 @@ prep_free(struct worker *w)
 		agg_prep_free(&w->prep[i]);
 }
 
-/* start_workers - the main thread's worker and nthreads - 1 helpers */
+/* start_workers - a worker for each of nthreads, then the threads */
 static void
-start_workers(struct walker *W, size_t nthreads)
+start_workers(struct walker *W, unsigned nthreads)
 {
 	size_t	i;
-	int	err;
 
+	/* Parsers first: the first one is made before any other thread runs. */
 	W->workers = xcalloc(nthreads, sizeof(*W->workers));
-	W->nworkers = 1;
-	W->workers[0].W = W;
-	W->workers[0].parser = qf_parser_create();
-	prep_init(&W->workers[0]);
-	for (i = 1; i < nthreads; i++) {
-		struct worker *w = &W->workers[i];
-
-		w->W = W;
-		w->parser = qf_parser_create();
-		prep_init(w);
-		if ((err = pthread_create(&w->tid, NULL, helper, w)) != 0) {
-			qf_parser_free(w->parser);
-			prep_free(w);
-			msg_warn("cannot start scan thread %zu: %s; using %zu", i,
-			    strerror(err), W->nworkers);
-			break;
-		}
-		W->nworkers++;
+	W->nworkers = nthreads;
+	for (i = 0; i < nthreads; i++) {
+		W->workers[i].W = W;
+		W->workers[i].parser = qf_parser_create();
+		prep_init(&W->workers[i]);
 	}
+	W->pool = pool_create(nthreads);
 }
 
-/* stop_workers - end the helpers and add up every worker's counters */
+/* stop_workers - end the threads and add up every worker's counters */
 static void
 stop_workers(struct walker *W, struct scan_stats *st)
 {
 	size_t	i;
 
-	pthread_mutex_lock(&W->plock);
-	W->stop = 1;
-	pthread_cond_broadcast(&W->go);
-	pthread_mutex_unlock(&W->plock);
+	pool_free(W->pool);
 	for (i = 0; i < W->nworkers; i++) {
 		const struct scan_stats *s = &W->workers[i].st;
 
-		if (i > 0)
-			pthread_join(W->workers[i].tid, NULL);
 		st->files += s->files;
 		st->parsed += s->parsed;
 		st->skipped += s->skipped;
@@ -661,9 +602,6 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	if (W.cache)
 		cache_begin(W.cache);
 	pthread_mutex_init(&W.lock, NULL);
-	pthread_mutex_init(&W.plock, NULL);
-	pthread_cond_init(&W.go, NULL);
-	pthread_cond_init(&W.done, NULL);
 	start_workers(&W, opts->threads ? opts->threads : 1);
 	walker = qdir_create(scan_batch, &W);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -695,9 +633,6 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	if (W.cache && rc == 0)
 		cache_sweep(W.cache);
 	pthread_mutex_destroy(&W.lock);
-	pthread_mutex_destroy(&W.plock);
-	pthread_cond_destroy(&W.go);
-	pthread_cond_destroy(&W.done);
 	free(W.seen.slot);
 	close(root);
 	return rc;

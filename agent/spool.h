@@ -21,12 +21,12 @@
  *	permissions are rwx (cleanup and postdrop set the execute bit last).
  *	Files in the corrupt queue are counted whatever their mode.
  *
- *	opts->threads threads open and parse files (the calling thread is one of
- *	them): the calling thread reads each directory and hands its files
- *	out in batches of at most QDIR_BATCH_MAX names, so memory stays
- *	bounded however large a directory grows; each thread has its own
- *	parser, and counting a file into the one aggregate is the only step
- *	under a lock.
+ *	opts->threads threads open and parse files (pool.h; the calling
+ *	thread is one of them): the calling thread reads each directory and
+ *	hands its files out in batches of at most QDIR_BATCH_MAX names, so
+ *	memory stays bounded however large a directory grows; each thread
+ *	has its own parser, and counting a file into the one aggregate is
+ *	the only step under a lock.
  *
  *	With a cache (cache.h; the agent keeps one, and the aggregate, across
  *	scans), the files of each batch are first only stat-ed: one whose

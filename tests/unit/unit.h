@@ -24,6 +24,7 @@ Suite	*util_suite(void);
 Suite	*agentparts_suite(void);
 Suite	*select_suite(void);
 Suite	*qdir_suite(void);
+Suite	*pool_suite(void);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {
