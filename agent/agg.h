@@ -31,7 +31,7 @@
  *	a caller-owned struct agg_prep that needs nothing from the message
  *	afterwards. agg_commit() counts it; given a ref, it also records the
  *	message as key numbers so that agg_recount() can count it again in a
- *	later scan without the message (spool.c's cache). Key numbers stay
+ *	later scan without the message (the rescan cache). Key numbers stay
  *	valid across agg_rescan(), which sets every count to zero for the
  *	next scan and keeps the keys; agg_dead_keys() says how many of them
  *	no message used in the last scan, so the owner can start afresh

@@ -25,16 +25,18 @@
  *	thread is one of them): the calling thread reads each directory and
  *	hands its files out in batches of at most QDIR_BATCH_MAX names, so
  *	memory stays bounded however large a directory grows; each thread
- *	has its own parser, and counting a file into the one aggregate is
+ *	has its own parser, and counting a file into the one aggregate
+ *	(tally.h, which also sees that a file moved mid-scan counts once) is
  *	the only step under a lock.
  *
  *	With a cache (cache.h; the agent keeps one, and the aggregate, across
  *	scans), the files of each batch are first only stat-ed: one whose
  *	queue, inode, change time and size match what the cache says, and
  *	that was not changed within RACY_NS before the scan that read it, is
- *	counted from the cache without being opened (and counted in cached).
- *	Everything else is read as above and the cache remembers it. After a
- *	complete scan the cache forgets the files the scan did not find.
+ *	counted from the cache without being opened (and counted in cached;
+ *	rescan.h). Everything else is read as above and the cache remembers
+ *	it. After a complete scan the cache forgets the files the scan did
+ *	not find.
  *
  *	opts->queues limits the walk to some queues (select reads only those
  *	a match can be in); a queue left out is not opened at all.
@@ -46,7 +48,10 @@
  *
  *	Every entry considered ends in exactly one scan counter, so files =
  *	parsed + skipped + vanished + unparseable + ignored + duplicates +
- *	errors (see docs/metrics.md).
+ *	errors (see docs/metrics.md): the walker counts files, and the
+ *	entries it ignores or cannot read; the reading thread counts a file
+ *	that vanished, is not regular, is still being written or cannot be
+ *	read; the tally counts the rest.
  *
  * SECURITY
  *	Read-only: files are opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC
