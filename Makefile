@@ -12,7 +12,7 @@
 #
 # User CFLAGS, CPPFLAGS and LDFLAGS are kept; warnings are always on.
 
-VERSION	= 0.1.0
+VERSION	= 0.2.0
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin

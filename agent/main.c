@@ -28,7 +28,7 @@
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
-#define PFQMON_VERSION "0.1.0"
+#define PFQMON_VERSION "0.2.0"
 #endif
 
 /* Options that are actions, not settings: no configuration key. */
