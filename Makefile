@@ -10,6 +10,7 @@
 #   make lint            refuse banned C library calls
 #   make install         PREFIX=/usr/local DESTDIR=: the binary, man pages,
 #                        TICKscripts, dashboard, examples and systemd unit
+#   make deb             the Debian package (dpkg-buildpackage), in build/deb/
 #
 # User CFLAGS, CPPFLAGS and LDFLAGS are kept; warnings are always on.
 
@@ -173,10 +174,13 @@ uninstall:
 	    if [ -d $(DESTDIR)$$d ]; then rmdir $(DESTDIR)$$d || exit 1; fi; \
 	done
 
+deb:
+	tests/packaging/build-deb.sh build/deb
+
 clean:
 	rm -rf build agent/pfqmon
 
-.PHONY: all check demo test fuzz lint install uninstall clean
+.PHONY: all check demo test fuzz lint install uninstall deb clean
 .SECONDARY:
 
 # --- benchmark ------------------------------------------------------------
