@@ -105,6 +105,8 @@ group "fuzz corpus replay (ASan+UBSan)" fuzz_replay
 group "lint" tests/lint.sh
 group "TICK bundle: TICKscripts, dashboard, Telegraf snippets" "$PYTHON" tests/tick/check.py
 group "packaging: configuration docs, example, systemd unit" "$PYTHON" tests/packaging/check.py
+group "packaging: man pages, one version, make install and uninstall" \
+    "$PYTHON" tests/packaging/files.py
 group "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
 group "real Postfix: scans while mail flows" "$PYTHON" tests/integration/test_live.py
@@ -129,6 +131,8 @@ group "alerts: the TICKscripts in a real Kapacitor 1.5.7, mails pasted into bash
     "$PYTHON" tests/integration/test_alerts.py
 group "long run: 1,000 interval scans over a changing queue, RSS flat" \
     "$PYTHON" tests/integration/test_longrun.py
+group "Debian package: dpkg-buildpackage, lintian, dpkg -i, a real Postfix, dpkg --purge" \
+    "$PYTHON" tests/packaging/test_deb.py
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
 echo "$PASS passed, $FAIL failed"
