@@ -9,9 +9,11 @@ the package at the same time:
     no service; the others reported as skipped);
   - lintian finds no error and no warning (the one override, the 0750
     /etc/pfqmon, is the only tag overridden);
-  - dpkg -i installs it; it adds nothing to /etc but /etc/pfqmon (no
-    conffile, nothing in /etc/telegraf, /etc/sudoers.d, /etc/postfix or
-    /etc/systemd), the unit is neither enabled nor running, and
+  - dpkg -i installs it, traced by strace: what dpkg, the maintainer
+    scripts and the triggers create is known exactly, whatever other jobs
+    on this machine do meanwhile. It adds nothing to /etc but /etc/pfqmon
+    (no conffile, nothing in /etc/telegraf, /etc/sudoers.d, /etc/postfix
+    or /etc/systemd), the unit is neither enabled nor running, and
     /etc/pfqmon is root:postfix 0750;
   - man -w finds pfqmon(8), pfqmon-select(8), pfqmon-top(8) and "man
     pfqmon select", and man --warnings renders them without a warning;
@@ -22,13 +24,14 @@ the package at the same time:
     top agree with postqueue -j; the example configuration, put in
     /etc/pfqmon as the README says, is read by the postfix user and not
     by nobody;
-  - dpkg --purge removes it and leaves no file behind: the files under
-    /etc, /usr, /var/lib, /var/cache, /opt and /srv are compared before
-    the install and after the purge.
+  - dpkg --purge removes it and leaves no file behind: nothing that the
+    install created, and nothing new named after pfqmon under /etc, /usr,
+    /var/lib, /var/cache, /opt and /srv (compared before the install and
+    after the purge), such as what the admin put in /etc/pfqmon.
 The package is purged in a finally block, also when a check fails.
 Skipped, saying why, when not root, when a tool is missing, when pfqmon is
-already installed here (the test would replace and purge it), or when
-another run holds the lock for 20 minutes.
+already installed here or has left /etc/pfqmon (the test would replace and
+purge it), or when another run holds the lock for 20 minutes.
 """
 
 import fcntl
@@ -54,7 +57,9 @@ import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
 LPCHECK = os.path.abspath(os.environ.get("LPCHECK", os.path.join(ROOT_DIR, "build/tests/lpcheck")))
-LOCK = "/run/lock/pfqmon-deb-test.lock"
+# /run/lock is on every Debian machine; /tmp where it is not.
+LOCK = os.path.join("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir(),
+                    "pfqmon-deb-test.lock")
 LOCK_WAIT = 20 * 60
 BIN = "/usr/bin/pfqmon"
 EXAMPLES = "/usr/share/doc/pfqmon/examples"
@@ -65,7 +70,10 @@ SNAPSHOT_ROOTS = ["/etc", "/usr", "/var/lib", "/var/cache", "/opt", "/srv"]
 # purge does; the man-db trigger also adds CACHEDIR.TAG files there.
 SNAPSHOT_SKIP = ("/var/cache/man",)
 TOOLS = ["dpkg-buildpackage", "dh", "lintian", "man", "visudo", "systemd-analyze",
-         "dpkg-statoverride", "runuser"]
+         "dpkg-statoverride", "runuser", "strace"]
+# What creates a path, and where the created path is among the arguments.
+CREATE_CALLS = ("open", "openat", "creat", "mkdir", "mkdirat", "symlink", "symlinkat",
+                "link", "linkat", "rename", "renameat", "renameat2")
 VICTIM_MAILS, RELAY_MAILS = 12, 5
 
 
@@ -103,6 +111,47 @@ def snapshot():
                 continue
             out.update(os.path.join(d, n) for n in dirs + files)
     return out
+
+
+def traced_dpkg(tmp, *args):
+    """dpkg under strace -f: (result, the absolute paths it and its
+    children created: files opened with O_CREAT, directories, links and
+    rename targets)."""
+    prefix = os.path.join(tmp, "strace")
+    end = time.monotonic() + 300
+    while True:
+        for f in glob.glob(prefix + ".*"):
+            os.unlink(f)
+        res = run(["strace", "-ff", "-qq", "-s", "4096", "-o", prefix,
+                   "-e", "trace=" + ",".join(CREATE_CALLS), "dpkg"] + list(args))
+        if res.returncode == 0 or "lock" not in res.stderr or time.monotonic() > end:
+            break
+        time.sleep(5)
+    created = set()
+    for f in glob.glob(prefix + ".*"):
+        for line in open(f, errors="replace"):
+            m = re.match(r"(\w+)\((.*)\) += (-?\d+)", line)
+            if not m or m.group(1) not in CREATE_CALLS or int(m.group(3)) < 0:
+                continue
+            call, argv = m.group(1), m.group(2)
+            if call.startswith("open") and "O_CREAT" not in argv:
+                continue
+            paths = re.findall(r'"((?:[^"\\]|\\.)*)"', argv)
+            if not paths:
+                continue
+            # The new name is the last path of link, symlink and rename.
+            path = paths[0] if call in ("open", "openat", "creat", "mkdir", "mkdirat") \
+                else paths[-1]
+            if path.startswith("/"):
+                created.add(os.path.normpath(path))
+    return res, created
+
+
+def ours(path):
+    """A path that names pfqmon: a directory pfqmon, or pfqmon.* files."""
+    parts = path.split("/")
+    base = parts[-1]
+    return "pfqmon" in parts[:-1] or base == "pfqmon" or base.startswith(("pfqmon.", "pfqmon_"))
 
 
 def lock():
@@ -159,8 +208,8 @@ def check_lintian(out):
             print("# lintian: " + l)
 
 
-def check_installed(before, after):
-    new_etc = sorted(p for p in after - before if p.startswith("/etc/"))
+def check_installed(created):
+    new_etc = sorted(p for p in created if p.startswith("/etc/"))
     tap(new_etc == ["/etc/pfqmon"],
         "install: the package adds nothing to /etc but /etc/pfqmon (nothing in "
         "telegraf.d, sudoers.d, postfix or systemd)", new_etc)
@@ -329,16 +378,16 @@ def check_postfix(tmp):
         p.close()
 
 
-def check_purge(before, after_install):
+def check_purge(before, created):
     res = dpkg("--purge", "pfqmon")
     tap(res.returncode == 0 and not installed(),
         "purge: dpkg --purge pfqmon removes the package", res.stderr.splitlines())
     after = snapshot()
-    # What the install and the run added and is still there, and anything
-    # new named after pfqmon (other jobs on this machine may add files of
-    # their own meanwhile).
-    left = sorted(((after_install - before) & after)
-                  | {p for p in after - before if "pfqmon" in p})
+    # What the install created and is still there, and anything new that
+    # names pfqmon (what the run put in /etc/pfqmon, as an admin would).
+    # Other jobs on this machine may add files of their own meanwhile.
+    left = sorted({p for p in created if os.path.lexists(p)}
+                  | {p for p in after - before if ours(p)})
     tap(not left, "purge: no file is left behind (%s compared before the install and "
         "after the purge)" % ", ".join(SNAPSHOT_ROOTS), left[:15])
     so = run(["dpkg-statoverride", "--list", "/etc/pfqmon"]).stdout.strip()
@@ -358,11 +407,11 @@ def main():
     if lk is None:
         return skip("another run held %s for %d minutes" % (LOCK, LOCK_WAIT // 60))
     tmp = tempfile.mkdtemp(prefix="pfqmon-debtest.")
-    ours = False
+    installing = False
     try:
-        if installed() or os.path.lexists(BIN):
-            return skip("pfqmon is installed on this machine (dpkg -s pfqmon, %s): the test "
-                        "would replace and purge it" % BIN)
+        if installed() or os.path.lexists(BIN) or os.path.lexists("/etc/pfqmon"):
+            return skip("pfqmon is installed on this machine (dpkg -s pfqmon, %s, "
+                        "/etc/pfqmon): the test would replace and purge it" % BIN)
         t0 = time.monotonic()
         deb = check_build(os.path.join(tmp, "out"))
         if deb is None:
@@ -370,22 +419,28 @@ def main():
         print("# built in %.0f s" % (time.monotonic() - t0))
         check_lintian(os.path.join(tmp, "out"))
         before = snapshot()
-        ours = True
-        res = dpkg("-i", deb)
+        installing = True
+        res, traced = traced_dpkg(tmp, "-i", deb)
         tap(res.returncode == 0 and installed(), "install: dpkg -i %s" % os.path.basename(deb),
             res.stderr.splitlines())
         if res.returncode != 0:
             return exit_status()
-        after_install = snapshot()
-        check_installed(before, after_install)
+        # What the install created and is there now, by its real directory
+        # (/lib is /usr/lib): not what existed before, nor man's page cache.
+        traced = {os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+                  for p in traced}
+        created = {p for p in traced if os.path.lexists(p) and p not in before
+                   and p.startswith(tuple(r + "/" for r in SNAPSHOT_ROOTS))
+                   and not p.startswith(SNAPSHOT_SKIP)}
+        check_installed(created)
         check_man()
         check_sudoers_examples()
         check_postfix(tmp)
-        check_purge(before, after_install)
-        ours = installed()
+        check_purge(before, created)
+        installing = installed()
         print("# %.0f s in all" % (time.monotonic() - t0))
     finally:
-        if ours:
+        if installing:
             dpkg("--purge", "pfqmon")
         shutil.rmtree(tmp, ignore_errors=True)
         lk.close()
