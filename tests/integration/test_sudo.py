@@ -51,7 +51,7 @@ import telegraffiles as tg  # noqa: E402
 ROOT_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
 PFQMON = os.path.abspath(os.environ.get("PFQMON", os.path.join(ROOT_DIR, "agent/pfqmon")))
 LPCHECK = os.path.abspath(os.environ.get("LPCHECK", os.path.join(ROOT_DIR, "build/tests/lpcheck")))
-SHIPPED_BIN = "/usr/local/bin/pfqmon"
+SHIPPED_BIN = "/usr/bin/pfqmon"
 SHIPPED_INSTANCE = "/etc/postfix-out"
 SUDOERS_D = "/etc/sudoers.d"
 PAIRS = [("docs/telegraf/pfqmon-exec.conf", "docs/telegraf/sudoers.pfqmon-exec"),
