@@ -140,11 +140,13 @@ def metrics(args):
     tap(True, "%s: output is valid line protocol" % name)
     exp = pm.expected(msgs, now, top=top)
     if scan is not None:
-        # Not pushing, one scan: the push counters and cached are all 0.
+        # Not pushing, one scan: the push counters and cached are all 0;
+        # a one-shot scan is a full one and no watch ran (no events).
         push = {k: 0 for k in ("push_sent", "push_retried", "push_rejected",
-                               "push_dropped", "push_buffer_bytes", "cached")}
+                               "push_dropped", "push_buffer_bytes", "cached",
+                               "events", "overflows")}
         exp[("postfix_queue_scan", (("source", "spool"),))] = dict(
-            push, duration_us=0, **scan)
+            push, duration_us=0, full=1, **scan)
     for meas in sorted({k[0] for k in exp} | {k[0] for k in got}):
         d = pm.diff(exp, got, only={meas})
         tap(not d, "%s: %s matches the postcat oracle" % (name, meas), d)
