@@ -35,13 +35,20 @@ ALL_CFLAGS = -std=c11 -pthread $(OPT) $(WARN) $(HARDEN) $(DEFS) $(CPPFLAGS) $(CF
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
-CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+# $(call pkgconf,--cflags|--libs,MODULES): pkg-config's answer, or the
+# build stops naming the modules pkg-config cannot find. Each variable
+# below asks once, when a rule first needs it: make clean and make lint
+# need none.
+pkgfound = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo y)
+pkgconf = $(if $(call pkgfound,$(2)),$(shell $(PKG_CONFIG) $(1) $(2)),$(error \
+	$(PKG_CONFIG) cannot find $(strip $(foreach m,$(2),$(if $(call pkgfound,$(m)),,$(m)))): \
+	install pkg-config and the development packages (as root: tests/install-deps.sh)))
+CHECK_CFLAGS = $(eval CHECK_CFLAGS := $(call pkgconf,--cflags,check))$(CHECK_CFLAGS)
+CHECK_LIBS   = $(eval CHECK_LIBS := $(call pkgconf,--libs,check))$(CHECK_LIBS)
+JANSSON_LIBS = $(eval JANSSON_LIBS := $(call pkgconf,--libs,jansson))$(JANSSON_LIBS)
 # The agent links libcurl (push.c), jansson (json.c) and zlib (gzip).
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson zlib 2>/dev/null)
-DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
+DEP_CFLAGS = $(eval DEP_CFLAGS := $(call pkgconf,--cflags,libcurl jansson zlib))$(DEP_CFLAGS)
+DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DEP_LIBS)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
