@@ -173,6 +173,10 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 lint:
 	tests/lint.sh
 
+# The warning list, for tests/lint.sh (which compiles with -Werror).
+print-warn:
+	@echo $(WARN)
+
 install: agent/pfqmon
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 agent/pfqmon $(DESTDIR)$(BINDIR)/pfqmon
@@ -183,7 +187,7 @@ uninstall:
 clean:
 	rm -rf build agent/pfqmon
 
-.PHONY: all testprogs check demo test fuzz lint install uninstall clean
+.PHONY: all testprogs check demo test fuzz lint print-warn install uninstall clean
 
 # --- benchmark ------------------------------------------------------------
 
