@@ -36,17 +36,13 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, PFQMON_SAN, LPCHECK, JSONCHECK, MKQF  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import selectoracle  # noqa: E402
 
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
-LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
-MKQF = os.environ.get("MKQF", "build/tests/mkqf")
-JSONCHECK = os.environ.get("JSONCHECK", "build/tests/jsoncheck")
 GNU_TIME = "/usr/bin/time"
 FIX = "tests/fixtures/postfix-3.7"
 NOW = 1800000000

@@ -41,13 +41,11 @@ import threading
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import REPO, PFQMON  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 ROOT = tempfile.mkdtemp(prefix="pfqmon-alerts.")
 os.chmod(ROOT, 0o755)           # Postfix and pfqmon run as postfix below it
 HOST = "mx1"

@@ -32,14 +32,11 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK, GEN  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
-GEN = os.environ.get("GEN", "build/bench/gen")
 POOL, LIVE, BATCH = 6000, 1500, 8
 SLACK = 4 * BATCH
 SCANS = 1000

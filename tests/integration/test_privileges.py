@@ -32,15 +32,12 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK, PRIVPROBE as PROBE  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-PROBE = os.path.abspath(os.environ.get("PRIVPROBE", "build/tests/privprobe"))
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 CHANGES = ["fchmod", "ftruncate", "open-write", "open-append", "open-create",
            "truncate", "chmod", "chown", "utimensat", "setxattr", "link",
            "symlink", "mkdir", "mknod-fifo", "rename", "unlink", "chmod-dir"]

@@ -25,14 +25,12 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, GEN  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import fixtures  # noqa: E402
 import harness  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-GEN = os.path.abspath(os.environ.get("GEN", "build/bench/gen"))
 ROOT = tempfile.mkdtemp(prefix="pfqmon-push.")
 SPOOL = fixtures.restore_spool(os.path.join(ROOT, "spool"))
 STOP_BOUND = 5 + 2              # the documented 5 s, and slack for a busy machine

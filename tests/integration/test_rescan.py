@@ -26,15 +26,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, PFQMON_SAN, QFDUMP, GEN  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 
-GEN = os.path.abspath(os.environ.get("GEN", "build/bench/gen"))
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-PFQMON_SAN = os.path.abspath(os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san"))
-QFDUMP = os.path.abspath(os.environ.get("QFDUMP", "build/tests/qfdump"))
 NOW = "1900000000"
 N = 600
 MAIL_QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")

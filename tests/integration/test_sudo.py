@@ -41,16 +41,13 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import REPO as ROOT_DIR, PFQMON, LPCHECK  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
-ROOT_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
-PFQMON = os.path.abspath(os.environ.get("PFQMON", os.path.join(ROOT_DIR, "agent/pfqmon")))
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", os.path.join(ROOT_DIR, "build/tests/lpcheck")))
 SHIPPED_BIN = "/usr/local/bin/pfqmon"
 SHIPPED_INSTANCE = "/etc/postfix-out"
 SUDOERS_D = "/etc/sudoers.d"
@@ -427,5 +424,4 @@ def main():
 
 
 if __name__ == "__main__":
-    os.chdir(ROOT_DIR)
     sys.exit(main())

@@ -17,11 +17,11 @@ import sys
 import tempfile
 import tomllib
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 
 
 def option_keys():

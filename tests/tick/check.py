@@ -25,13 +25,12 @@ import subprocess
 import sys
 import tomllib
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, JSONCHECK  # noqa: E402
 from taplib import tap, exit_status  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 import tickfiles as tf  # noqa: E402
 
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-JSONCHECK = os.environ.get("JSONCHECK", "build/tests/jsoncheck")
 DASHBOARD = "dashboards/pfqmon.json"
 
 
