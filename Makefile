@@ -6,6 +6,10 @@
 #   make check           unit, golden, hostile-input, fuzz-corpus and lint
 #                        tests (also under ASan+UBSan and valgrind), and the
 #                        integration tests against a real Postfix and InfluxDB
+#   make check-fast      the tests that need neither root nor a service (any
+#                        user, about a minute)
+#   make check GROUP=name [CASE=name]
+#                        one test group, or one case of it (tests/run.sh --list)
 #   make testprogs       build everything the tests run (make -j2 testprogs)
 #   make fuzz            run the libFuzzer targets (clang) for FUZZ_SECONDS each
 #   make lint            refuse banned C library calls
@@ -155,10 +159,18 @@ TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/bench/gen build/tests/uni
 	  build/tests/unit-san $(TOOLS:%=build/tests/%) \
 	  $(FUZZERS:%=build/tests/%-replay)
 
+# GROUP and CASE pick one test group and one case of it (tests/run.sh
+# --list names them); check-fast runs the groups that need neither root
+# nor a service.
+RUN_ARGS = $(if $(GROUP),'$(GROUP)') $(if $(CASE),'$(CASE)')
+
 testprogs: $(TEST_PROGS)
 
 check: $(TEST_PROGS)
-	PYTHON=$(PYTHON) tests/run.sh
+	PYTHON=$(PYTHON) tests/run.sh $(RUN_ARGS)
+
+check-fast: $(TEST_PROGS)
+	PYTHON=$(PYTHON) tests/run.sh --fast $(RUN_ARGS)
 
 demo:
 	tests/install-deps.sh demo
@@ -187,7 +199,8 @@ uninstall:
 clean:
 	rm -rf build agent/pfqmon
 
-.PHONY: all testprogs check demo test fuzz lint print-warn install uninstall clean
+.PHONY: all testprogs check check-fast demo test fuzz lint print-warn install uninstall \
+	clean
 
 # --- benchmark ------------------------------------------------------------
 

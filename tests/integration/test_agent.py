@@ -36,7 +36,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, LPCHECK, GEN  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import fixtures  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
@@ -490,19 +490,25 @@ def test_tls():
     srv.shutdown()
 
 
+WITH_INFLUX = (test_interval_push, test_outage, test_small_buffer, test_rejected)
+
+
 def main():
     influx = harness.Influx(ROOT)
     try:
-        influx.start()
+        picked = cases(*WITH_INFLUX, test_execd, test_config, test_reload, test_scripted,
+                       test_tls)
+        if any(t in WITH_INFLUX for t in picked):
+            influx.start()
         url = "http://127.0.0.1:%d" % influx.port
-        for t in (test_interval_push, test_outage, test_small_buffer, test_rejected):
+        for t in (t for t in picked if t in WITH_INFLUX):
             try:
                 t(influx, url)
             except Exception as e:
                 tap(False, "%s: harness error: %s: %s" % (t.__name__, type(e).__name__, e))
                 if influx.proc is None:
                     influx.start()
-        for t in (test_execd, test_config, test_reload, test_scripted, test_tls):
+        for t in (t for t in picked if t not in WITH_INFLUX):
             try:
                 t()
             except Exception as e:

@@ -43,7 +43,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import REPO, PFQMON  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 
 ROOT = tempfile.mkdtemp(prefix="pfqmon-alerts.")
@@ -317,6 +317,14 @@ def culprit_mails(mails, level):
 
 
 def main():
+    picked = []
+    try:
+        picked = cases("alerts")
+    finally:                # --list exits here
+        if not picked:
+            shutil.rmtree(ROOT, ignore_errors=True)
+    if not picked:
+        return exit_status()
     kapd, kap_cli = find("KAPACITORD", "kapacitord"), find("KAPACITOR", "kapacitor")
     try:
         import aiosmtpd  # noqa: F401

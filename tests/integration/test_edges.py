@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import fixtures  # noqa: E402
 
 ROOT = tempfile.mkdtemp(prefix="pfqmon-edges.")
@@ -75,7 +75,7 @@ def wait_until(cond, timeout, step=0.1):
     return cond()
 
 
-def test_not_a_queue():
+def test_not_a_queue(_spool):
     empty = os.path.join(ROOT, "mnt")
     os.makedirs(empty)
     res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", empty],
@@ -299,7 +299,7 @@ def execd_scans(args, between):
     return scans
 
 
-def test_closing():
+def test_closing(_spool):
     """A breakdown row that leaves the report gets one point of zeros, so
     that last() and the culprit alert see it go; then it is forgotten."""
     spool = fixtures.restore_spool(os.path.join(ROOT, "closing"))
@@ -342,15 +342,12 @@ def test_root_owned(spool):
 def main():
     try:
         spool = fixtures.restore_spool(os.path.join(ROOT, "spool"))
-        for t in (test_not_a_queue, lambda: test_clock_steps(spool),
-                  lambda: test_fifos(spool), lambda: test_secrets(spool),
-                  lambda: test_early_signals(spool), lambda: test_root_owned(spool),
-                  test_closing):
+        for t in cases(test_not_a_queue, test_clock_steps, test_fifos, test_secrets,
+                       test_early_signals, test_root_owned, test_closing):
             try:
-                t()
+                t(spool)
             except Exception as e:
-                tap(False, "%s: harness error: %s: %s" % (getattr(t, "__name__", "?"),
-                                                          type(e).__name__, e))
+                tap(False, "%s: harness error: %s: %s" % (t.__name__, type(e).__name__, e))
     finally:
         shutil.rmtree(ROOT, ignore_errors=True)
     return exit_status()

@@ -27,7 +27,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, PFQMON_SAN, LPCHECK  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
@@ -110,6 +110,8 @@ def main():
     if os.geteuid() != 0:
         tap(False, "live Postfix test needs root")
         return 1
+    if not cases("live"):
+        return exit_status()
     p = harness.Postfix(name="pfqlive")
     try:
         p.setup()

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, LPCHECK, GEN  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 
 POOL, LIVE, BATCH = 6000, 1500, 8
@@ -108,6 +108,8 @@ def fields(line):
 
 
 def main():
+    if not cases("longrun"):
+        return exit_status()
     root = tempfile.mkdtemp(prefix="pfqmon-longrun.")
     proc = None
     try:

@@ -34,7 +34,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, LPCHECK, PRIVPROBE as PROBE  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
@@ -170,6 +170,8 @@ def gone(pids, seconds=5):
 
 
 def main():
+    if not cases("privileges"):
+        return exit_status()
     p = harness.Postfix()
     etc = harness.default_config_for(p.conf)
     try:

@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, PFQMON_SAN, QFDUMP, GEN  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 
 NOW = "1900000000"
@@ -256,10 +256,15 @@ def run(threads, rng, binary=PFQMON, label=""):
 
 
 def main():
-    rng = random.Random(42)
-    for threads in (1, 2):
-        run(threads, rng)
-    run(2, rng, PFQMON_SAN, " [asan+ubsan]")
+    # Each case has its own random sequence, so that it plays the same
+    # changes whether it runs alone (-k) or after the others.
+    for name in cases("one_thread", "two_threads", "sanitized"):
+        if name == "one_thread":
+            run(1, random.Random(42))
+        elif name == "two_threads":
+            run(2, random.Random(43))
+        else:
+            run(2, random.Random(44), PFQMON_SAN, " [asan+ubsan]")
     return exit_status()
 
 

@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, LPCHECK  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import scene  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
@@ -46,6 +46,8 @@ def main():
     if os.geteuid() != 0:
         tap(False, "source tests need root")
         return 1
+    if not cases("sources"):
+        return exit_status()
     p = harness.Postfix()
     etc = harness.default_config_for(p.conf)
     try:

@@ -19,7 +19,7 @@ import tomllib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON  # noqa: E402
-from taplib import tap, exit_status  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
 
@@ -36,6 +36,8 @@ def option_keys():
 
 
 def main():
+    if not cases("packaging"):
+        return exit_status()
     doc = open("docs/configuration.md").read()
     keys = option_keys()
     missing = sorted(k for k in keys | {"push_password", "push_token"}
