@@ -53,7 +53,9 @@ else
 fi
 
 # -c and MAIL_CONFIG: queue_directory comes from that Postfix configuration.
-mkdir -p "$T/etc"
+# The sample spool lacks the active queue every real one has: without it,
+# a user other than root would be sent to postqueue, not to the files.
+mkdir -p "$T/etc" "$T/spool/active"
 printf 'queue_directory = %s/spool\n' "$T" >"$T/etc/main.cf"
 "$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/direct"
 "$PFQMON" "${AS_ROOT[@]}" -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
