@@ -27,6 +27,7 @@ Debian's python3-aiosmtpd, every check is reported skipped, never passed.
 """
 
 import email
+import errno
 import email.policy
 import html
 import json
@@ -84,9 +85,15 @@ class Sink:
     def __init__(self):
         from aiosmtpd.controller import Controller
         self.mails, self.lock = [], threading.Lock()
-        self.port = harness.free_port()
-        self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.ctl.start()
+        for attempt in range(5):
+            self.port = harness.free_port()
+            self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
+            try:
+                self.ctl.start()
+                break
+            except OSError as e:        # another program took the port
+                if attempt == 4 or e.errno != errno.EADDRINUSE:
+                    raise
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content or envelope.content,
@@ -112,9 +119,19 @@ class Kapacitor:
 
     def __init__(self, daemon, cli, influx, smtp_port):
         self.cli = cli
-        self.port = harness.free_port()
         self.dir = os.path.join(ROOT, "kapacitor")
         os.makedirs(self.dir)
+        for attempt in range(5):
+            log = self.start(daemon, influx, smtp_port)
+            if log is None:
+                return
+            if attempt == 4 or not harness.port_taken(log):
+                raise RuntimeError("kapacitord did not start: %s" % log[-800:])
+
+    def start(self, daemon, influx, smtp_port):
+        """kapacitord on a port of its own: None once it answers, or what
+        it logged."""
+        self.port = harness.free_port()
         conf = os.path.join(self.dir, "kapacitor.conf")
         d = self.dir
         with open(conf, "w") as f:
@@ -138,17 +155,19 @@ class Kapacitor:
         self.proc = subprocess.Popen([daemon, "-config", conf], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         end = time.monotonic() + 30
-        while time.monotonic() < end:
+        while time.monotonic() < end and self.proc.poll() is None:
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/kapacitor/v1/ping"
                                             % self.port, timeout=1) as r:
-                    if r.status == 204:
-                        return
+                    if r.status == 204 and harness.listening(self.proc.pid, self.port):
+                        return None
             except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise RuntimeError("kapacitord did not start: %s" % self.log_tail())
+                pass
+            time.sleep(0.1)
+        self.close()
+        with open(os.path.join(d, "stdout.log"), "rb") as f:
+            out = f.read().decode(errors="replace")
+        return out + self.log_tail()
 
     def run(self, *args):
         return subprocess.run([self.cli, "-url", "http://127.0.0.1:%d" % self.port]
