@@ -58,8 +58,10 @@ class Agent:
     """pfqmon running in the background, stopped by its PID."""
 
     def __init__(self, args, env=None):
-        self.out = open(os.path.join(ROOT, "out.%d" % id(self)), "w+b")
-        self.err = open(os.path.join(ROOT, "err.%d" % id(self)), "w+b")
+        # Appending: pfqmon shares the files' offset, which stderr() moves.
+        n = time.monotonic_ns()
+        self.out = open(os.path.join(ROOT, "out.%d" % n), "a+b")
+        self.err = open(os.path.join(ROOT, "err.%d" % n), "a+b")
         self.proc = subprocess.Popen([PFQMON] + args, stdout=self.out,
                                      stderr=self.err, env=env)
 
@@ -135,7 +137,8 @@ def test_outage(influx, url):
                "outage", "--tag", "host=agent-b", "-v", "--push-timeout", "2s"])
     wait_until(lambda: len(arrived(influx, "outage", "agent-b")) >= 2, 15)
     influx.stop()
-    time.sleep(4.5)
+    n = len(a.scans())
+    wait_until(lambda: len(a.scans()) >= n + 4 and "cannot push" in a.stderr(), 30)
     during = a.scans()
     influx.start()
     ok = wait_until(lambda: arrived(influx, "outage", "agent-b") >= during, 40, 0.5)
@@ -183,10 +186,14 @@ def test_small_buffer(influx, url):
                "--push-buffer-bytes", str(size), "--push-timeout", "2s"])
     wait_until(lambda: len(arrived(influx, "small", "agent-c")) >= 2, 15)
     influx.stop()
-    time.sleep(6.5)
+    n = len(a.scans())
+    wait_until(lambda: len(a.scans()) >= n + 6 and "push buffer full" in a.stderr(), 40)
     influx.start()
     wait_until(lambda: "accepts data again" in a.stderr(), 40, 0.5)
-    time.sleep(3)
+    # Two scans more, and every scan so far delivered (its queue total).
+    back = len(a.scans())
+    wait_until(lambda: len(a.scans()) >= back + 2
+               and a.scans() <= arrived(influx, "small", "agent-c"), 40, 0.5)
     rc = a.stop()
     scans, totals = a.scans(), arrived(influx, "small", "agent-c")
     senders = {row[0] for row in influx.points(
@@ -298,7 +305,10 @@ def test_execd():
         "execd: stderr lines carry Telegraf's level prefixes", lines[:3])
     p = subprocess.Popen([PFQMON, "--execd", *fixtures.AS_ROOT, "--queue-dir", SPOOL],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    time.sleep(0.3)
+    # Once a batch is out, pfqmon waits for Telegraf's next newline.
+    p.stdin.write(b"\n")
+    p.stdin.flush()
+    read_batch(p)
     p.send_signal(signal.SIGTERM)
     try:
         rc = p.wait(10)

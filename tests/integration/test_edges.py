@@ -32,8 +32,10 @@ class Agent:
     """pfqmon in the background, its output in files, stopped by PID."""
 
     def __init__(self, args, env=None, name="agent"):
-        self.out = open(os.path.join(ROOT, "%s.%d.out" % (name, id(self))), "w+b")
-        self.err = open(os.path.join(ROOT, "%s.%d.err" % (name, id(self))), "w+b")
+        # Appending: pfqmon shares the files' offset, which lines() moves.
+        n = time.monotonic_ns()
+        self.out = open(os.path.join(ROOT, "%s.%d.out" % (name, n)), "a+b")
+        self.err = open(os.path.join(ROOT, "%s.%d.err" % (name, n)), "a+b")
         self.proc = subprocess.Popen([PFQMON] + args, stdout=self.out, stderr=self.err,
                                      env=env)
 
@@ -178,8 +180,7 @@ def test_clock_steps(spool):
         f.write("+1h\n")
     os.rename(ts + ".new", ts)
     n = len(a.scans())
-    wait_until(lambda: len(a.scans()) >= n + 10, 15)
-    time.sleep(0.5)
+    wait_until(lambda: len(a.scans()) >= n + 15, 15)
     rc = a.stop()
     err = a.stderr()
     warnings = [l for l in err.splitlines() if l.startswith("W!")]
@@ -251,25 +252,41 @@ def test_secrets(spool):
         "character)", [res.stderr])
 
 
+def holds(pid, sig):
+    """Whether pid blocks sig (/proc/PID/status): pfqmon's main() holds
+    SIGHUP first thing."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
 def test_early_signals(spool):
     """Started as the default set-up is (postconf asked for the queue
-    directory, which takes tens of milliseconds), then a SIGHUP at once.
-    Only the dynamic loader's few milliseconds before main() remain a
-    window no program can close."""
+    directory, which takes tens of milliseconds), then a SIGHUP at once:
+    as soon as main() holds the signal, and 10 to 100 ms later. Only the
+    dynamic loader's few milliseconds before main() remain a window no
+    program can close."""
     etc = os.path.join(ROOT, "etc")
     os.makedirs(etc, exist_ok=True)
     with open(os.path.join(etc, "main.cf"), "w") as f:
         f.write("queue_directory = %s\n" % spool)
     alive = []
-    for delay in (0.01, 0.02, 0.05, 0.1):
+    for delay in (0, 0.01, 0.05, 0.1):
         a = Agent([*fixtures.AS_ROOT, "-c", etc, "--interval", "200ms"], name="hup")
-        time.sleep(delay)
+        wait_until(lambda: holds(a.proc.pid, signal.SIGHUP) or a.proc.poll() is not None,
+                   10, 0.001)
+        time.sleep(delay)       # not a wait: when the signal comes is the test
         a.proc.send_signal(signal.SIGHUP)
         survived = wait_until(lambda: len(a.scans()) >= 2, 5) and a.proc.poll() is None
         alive.append(survived)
         a.stop()
-    tap(all(alive), "a SIGHUP 10 to 100 ms after start is a reload, not the end of the "
-        "agent", [alive])
+    tap(all(alive), "a SIGHUP 0 to 100 ms after main() starts is a reload, not the end "
+        "of the agent", [alive])
 
 
 def execd_scans(args, between):

@@ -129,6 +129,18 @@ def as_postfix(path):
     os.chown(path, pf.pw_uid, pf.pw_gid)
 
 
+def newest_change(spool):
+    """The latest change time (ns) of anything under spool."""
+    newest = 0
+    for base, dirs, files in os.walk(spool):
+        for name in dirs + files:
+            try:
+                newest = max(newest, os.lstat(os.path.join(base, name)).st_ctime_ns)
+            except FileNotFoundError:
+                pass
+    return newest
+
+
 def ids(paths):
     return [os.path.basename(p) for p in paths]
 
@@ -152,10 +164,13 @@ def run(threads, rng, binary=PFQMON, label=""):
 
         def check(what, expect_cached=None, postfix_shaped=True):
             if expect_cached == "all":
-                # Files changed within a second of a scan are read again
-                # by the next one (their change time may not show a
-                # second change): let them age, and let one scan re-read.
-                time.sleep(1.2)
+                # Files changed within a second before a scan began are
+                # read again by the next one (their change time may not
+                # show a second change): wait until the newest change is
+                # a second old, and let one scan re-read.
+                aged = newest_change(spool) + 1000000000
+                while time.time_ns() <= aged:
+                    time.sleep(0.05)
                 ex.scan()
             got, want = ex.scan(), oneshot(spool)
             (g_rest, (g_scan, g_line)), (w_rest, (w_scan, _)) = split(got), split(want)

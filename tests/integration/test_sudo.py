@@ -35,6 +35,7 @@ import os
 import pwd
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,7 @@ class Listener:
     def __init__(self):
         got = self.requests = []
         self.connections = 0
+        self.marker, self.marked = None, threading.Event()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -80,6 +82,9 @@ class Listener:
 
         class Server(http.server.ThreadingHTTPServer):
             def verify_request(self, request, client_address):
+                if client_address[1] == outer.marker:
+                    outer.marked.set()
+                    return False
                 outer.connections += 1
                 return True
 
@@ -87,6 +92,18 @@ class Listener:
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def drain(self, timeout=30):
+        """Wait until every connection made so far is counted: a connection
+        of the listener's own, made now, is accepted after them (the
+        backlog is in order), and is not counted."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.marker = s.getsockname()[1]
+        self.marked.clear()
+        s.connect(self.server.server_address)
+        self.marked.wait(timeout)
+        s.close()
 
     def close(self):
         self.server.shutdown()
@@ -267,6 +284,7 @@ def first_wall(env):
             and "pfqmon" not in err,
             "first wall: sudo itself refuses pfqmon %s" % label(env, args),
             ["exit %d" % res.returncode, err[-300:]])
+    env.listener.drain()
     tap(env.listener.connections == 0,
         "first wall: nothing reached the listener", ["%d connections" % env.listener.connections])
 
@@ -324,7 +342,7 @@ def second_wall(env):
     expect_refused(env, ["top", "--user", "root"], "--user", "top --user")
     expect_refused(env, ["-v"], "MAIL_CONFIG", "MAIL_CONFIG (kept by sudoers) of the user's "
                    "directory", mail_config=env.attacker)
-    time.sleep(0.5)
+    env.listener.drain()
     tap(env.listener.connections == before,
         "second wall: no connection reached the listener",
         ["%d connections" % (env.listener.connections - before)])
