@@ -57,7 +57,7 @@ DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DE
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
 	  xalloc child json settings config outq push sender clock sched closing priv \
-	  pqsource source agent filter top cmd sudo
+	  pqsource source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)

@@ -387,7 +387,7 @@ agg_commit(struct agg *a, enum pfq_queue q, const struct agg_prep *p,
 	}
 	if (!count_queue(a, q, p->size, p->arrival, p->rcpt_pending))
 		return;
-	for (d = 0; d < 4; d++) {
+	for (d = 0; d < AGG_ONE_KEY_DIMS; d++) {
 		if (!p->has[d])
 			continue;
 		id = table_get(a, &a->dim[d], p->text.data + p->id[d].off,
@@ -428,7 +428,7 @@ agg_recount(struct agg *a, enum pfq_queue q, const struct agg_ref *r,
 
 	if (!count_queue(a, q, r->size, r->arrival, r->rcpt_pending))
 		return;
-	for (d = 0; d < 4; d++)
+	for (d = 0; d < AGG_ONE_KEY_DIMS; d++)
 		if (r->id[d])
 			touch(a, (enum agg_dim)d, r->id[d], q, r->size, r->arrival,
 			    r->rcpt_pending);

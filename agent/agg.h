@@ -66,6 +66,11 @@ struct agg_stats {
 	uint32_t per_queue[Q_MAIL_COUNT];	/* messages per queue */
 };
 
+/*
+ * The breakdowns. The first AGG_ONE_KEY_DIMS have at most one key per
+ * message (its sender, SASL login, client, sender domain); the recipient
+ * domains, last, can be many and are kept apart.
+ */
 enum agg_dim {
 	DIM_SENDER,
 	DIM_SASL,
@@ -74,6 +79,7 @@ enum agg_dim {
 	DIM_RCPT_DOMAIN,
 	DIM_COUNT
 };
+#define AGG_ONE_KEY_DIMS	DIM_RCPT_DOMAIN
 
 struct agg_row {
 	const char *key;
@@ -92,8 +98,8 @@ struct agg_pkey {
 struct agg_prep {
 	uint64_t size, rcpt_pending;
 	int64_t	arrival;
-	struct agg_pkey id[4];		/* sender, sasl, client, sender domain */
-	unsigned char has[4];		/* sasl and client may be absent */
+	struct agg_pkey id[AGG_ONE_KEY_DIMS];	/* indexed by enum agg_dim */
+	unsigned char has[AGG_ONE_KEY_DIMS];	/* sasl and client may be absent */
 	struct agg_pkey *dom;		/* recipient domains */
 	size_t	ndom, domcap;
 	struct buf text;
@@ -103,7 +109,7 @@ struct agg_prep {
 struct agg_ref {
 	uint64_t size, rcpt_pending;
 	int64_t	arrival;
-	uint32_t id[4];
+	uint32_t id[AGG_ONE_KEY_DIMS];
 	uint32_t ndom;			/* recipient domains */
 	uint32_t dom;			/* ndom 1: the key; more: pool index */
 	uint32_t dom_rcpts;		/* ndom 1: its recipients */

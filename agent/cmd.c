@@ -1,14 +1,15 @@
 /*
- * cmd.c - "pfqmon select" and "pfqmon top" (cmd.h): options, one
- * reading of the queue, output.
+ * cmd.c - pfqmon's commands (cmd.h): the agent's command line, "pfqmon
+ * select" and "pfqmon top"; for each, its options as cli.c reads them,
+ * then its run: one reading of the queue, output.
  *
- * Trusts its arguments only after filter.c and settings.c checked them
- * (and, run by sudo as a user, sudo.c refused what is not for stdout);
- * queue IDs reach the output only after the readers checked them
- * against Postfix's own rule, so postsuper never sees anything else.
+ * Trusts its arguments only after cli.c, filter.c and settings.c
+ * checked them (and, run by sudo as a user, sudo.c refused what is not
+ * for stdout); queue IDs reach the output only after the readers
+ * checked them against Postfix's own rule, so postsuper never sees
+ * anything else.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,149 +17,138 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "agg.h"
 #include "buf.h"
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "filter.h"
 #include "msg.h"
+#include "report.h"
 #include "settings.h"
 #include "source.h"
-#include "sudo.h"
 #include "top.h"
 #include "xalloc.h"
 
+#ifndef PFQMON_VERSION
+#define PFQMON_VERSION "0.1.0"
+#endif
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define TOP_ROWS	10	/* rows per breakdown, by default */
 
+/* --- pfqmon [options]: the agent ---------------------------------- */
+
+/* The agent's options that are actions, not settings: no config key. */
+enum { AGENT_CHECK, AGENT_SCHEMA, AGENT_VERSION };
+
+static const struct cli_opt agent_after[] = {
+	{ .name = "config", .arg = "FILE", .id = CLI_CONFIG,
+	    .help = "read options from this JSON file (keys: the names above, "
+	    "with _)" },
+	{ .name = "check-config", .id = AGENT_CHECK,
+	    .help = "check the settings, print what would run, and exit" },
+	{ .name = "schema", .id = AGENT_SCHEMA,
+	    .help = "list the measurements, tags and fields pfqmon writes" },
+	{ .name = "help", .short_opt = 'h', .id = CLI_HELP,
+	    .help = "this text" },
+	{ .name = "version", .short_opt = 'V', .id = AGENT_VERSION,
+	    .help = "print the version" },
+};
+
+/* print_schema - --schema: the names report_write() emits */
+static void
+print_schema(void)
+{
+	struct buf out;
+
+	buf_init(&out);
+	report_schema(&out);
+	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
+		msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s", strerror(errno));
+	buf_free(&out);
+}
+
+/* agent_take - an action: --check-config waits, the others run now */
+static void
+agent_take(void *ctx, const struct cli_opt *o, const char *arg)
+{
+	int    *check = ctx;
+
+	(void)arg;
+	switch (o->id) {
+	case AGENT_CHECK:
+		*check = 1;
+		break;
+	case AGENT_SCHEMA:
+		print_schema();
+		exit(0);
+	case AGENT_VERSION:
+		printf("pfqmon %s\n", PFQMON_VERSION);
+		exit(0);
+	}
+}
+
+static const struct cli_command agent_cmd = {
+	.head = "usage: pfqmon [options]\n"
+	    "       pfqmon select FILTERS [options]   queue IDs for postsuper\n"
+	    "       pfqmon top [options]              who has the most mail "
+	    "queued\n\n"
+	    "Read the Postfix queue files, read-only, and write InfluxDB line "
+	    "protocol:\nper queue, in total, by age, and by sender, SASL user, "
+	    "client address,\nsender domain and recipient domain. One scan by "
+	    "default; --interval or\n--execd keep running; --push sends to "
+	    "InfluxDB instead of printing.\n\n",
+	.after = agent_after,
+	.nafter = NITEMS(agent_after),
+	.tail = "\nNeeds read access to the queue: run as root or as the "
+	    "postfix user\n(sudo -u postfix pfqmon). Never change the queue's "
+	    "permissions. Run by sudo as\na user, pfqmon refuses the options "
+	    "that read a file or send data\n(--config, --push*, --user).\n",
+	.width = 32,
+	.take = agent_take,
+};
+
+/* cmd_agent - see cmd.h */
+int
+cmd_agent(int argc, char **argv)
+{
+	struct cli_args args;
+	int	rc, check = 0;
+
+	cli_parse(&agent_cmd, argc, argv, &check, &args);
+	if (check)
+		agent_unblock_signals();
+	rc = check ? agent_check(&args.settings, args.config_file) :
+	    agent_run(&args.settings, args.config_file);
+	settings_free(&args.settings);
+	return rc;
+}
+
+/* --- what select and top share -------------------------------------- */
+
 /* The agent's options that say where and how to read the queue. */
-static const char *const shared[] = {
+static const char *const queue_settings[] = {
 	"queue_dir", "config_dir", "user", "source", "threads", "now", "verbose",
 };
-#define NSHARED	(sizeof(shared) / sizeof(shared[0]))
 
-enum { OPT_HELP = 'h', OPT_CONFIG = 256, OPT_SHARED = 300, OPT_OWN = 400 };
-
-/* One option of a command's own. */
-struct own_opt {
-	const char *name;
-	int	has_arg;
-	const char *arg, *help;
+static const struct cli_opt queue_after[] = {
+	{ .name = "config", .arg = "FILE", .id = CLI_CONFIG,
+	    .help = "the agent's JSON configuration file (only the options "
+	    "above apply)" },
+	{ .name = "help", .short_opt = 'h', .id = CLI_HELP,
+	    .help = "this text" },
 };
 
-/* A command: its name, help text and own options. */
-struct command {
-	const char *name, *synopsis, *what;
-	const struct own_opt *own;
-	size_t	nown;
-	void	(*take)(void *, size_t, const char *);	/* exits 2 if bad */
-};
-
-/* A parsed command line: the shared settings and the config file. */
-struct cmdline {
-	struct settings cli;
-	const char *config_file;
-};
-
-/* help - the command's usage: its own options, then the shared ones */
-static void
-help(const struct command *cmd)
-{
-	char	left[96];
-	size_t	i;
-
-	printf("usage: pfqmon %s %s\n\n%s\n\n", cmd->name, cmd->synopsis,
-	    cmd->what);
-	for (i = 0; i < cmd->nown; i++) {
-		snprintf(left, sizeof(left), "--%s%s%s", cmd->own[i].name,
-		    cmd->own[i].arg ? " " : "", cmd->own[i].arg ? cmd->own[i].arg : "");
-		printf("  %-28s %s\n", left, cmd->own[i].help);
-	}
-	printf("\nReading the queue (as for the agent):\n");
-	for (i = 0; i < NSHARED; i++) {
-		settings_help_left(left, sizeof(left), settings_find(shared[i]));
-		printf("  %-28s %s\n", left, settings_find(shared[i])->help);
-	}
-	printf("  %-28s %s\n", "  --config FILE", "the agent's JSON configuration "
-	    "file (only the options above apply)");
-	printf("  %-28s %s\n", "-h, --help", "this text");
-}
-
-/*
- * parse - getopt over the command's own options and the shared ones;
- * own options go to cmd->take(ctx, index, optarg), which exits 2 on a
- * bad value. Returns when the arguments are used up.
- */
-static void
-parse(int argc, char **argv, const struct command *cmd, void *ctx,
-    struct cmdline *cl)
-{
-	const struct own_opt *own = cmd->own;
-	size_t	nown = cmd->nown;
-	struct option *opts;
-	char	names[NSHARED][32], shorts[16], why[512], safe[160];
-	size_t	i, k = 0, s = 0;
-	int	c;
-
-	opts = xcalloc(nown + NSHARED + 3, sizeof(*opts));
-	for (i = 0; i < nown; i++)
-		opts[k++] = (struct option){own[i].name, own[i].has_arg, NULL,
-		    OPT_OWN + (int)i};
-	shorts[s++] = ':';
-	for (i = 0; i < NSHARED; i++) {
-		const struct setting_def *d = settings_find(shared[i]);
-
-		settings_cli_name(names[i], sizeof(names[i]), d->name);
-		opts[k++] = (struct option){names[i], d->type == SET_FLAG ?
-		    no_argument : required_argument, NULL, OPT_SHARED + (int)i};
-		if (d->short_opt) {
-			shorts[s++] = (char)d->short_opt;
-			if (d->type != SET_FLAG)
-				shorts[s++] = ':';
-		}
-	}
-	opts[k++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	opts[k++] = (struct option){"help", no_argument, NULL, OPT_HELP};
-	shorts[s++] = 'h';
-	shorts[s] = '\0';
-	settings_init(&cl->cli);
-	cl->config_file = NULL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
-		for (i = 0; c > 0 && c < 128 && i < NSHARED; i++)
-			if (settings_find(shared[i])->short_opt == c)
-				c = OPT_SHARED + (int)i;
-		if (c >= OPT_OWN) {
-			cmd->take(ctx, (size_t)(c - OPT_OWN), optarg);
-		} else if (c >= OPT_SHARED) {
-			const struct setting_def *d = settings_find(shared[c - OPT_SHARED]);
-
-			if (settings_set(&cl->cli, d, d->type == SET_FLAG ? NULL : optarg,
-			    why, sizeof(why)) < 0)
-				msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value "
-				    "'%.100s' (%s)", names[c - OPT_SHARED],
-				    optarg ? optarg : "", why);
-		} else if (c == OPT_CONFIG) {
-			cl->config_file = optarg;
-		} else if (c == OPT_HELP) {
-			help(cmd);
-			exit(0);
-		} else {
-			const char *arg = argv[optind - 1];
-
-			printable_for_log(safe, sizeof(safe), arg, strlen(arg));
-			msg_fatal(MSG_EXIT_USAGE, "%s '%s' (see pfqmon %s --help)",
-			    c == ':' ? "this option needs a value:" : "unknown option",
-			    safe, cmd->name);
-		}
-	}
-	if (optind < argc) {
-		printable_for_log(safe, sizeof(safe), argv[optind],
-		    strlen(argv[optind]));
-		msg_fatal(MSG_EXIT_USAGE, "unexpected argument '%s' (see pfqmon "
-		    "%s --help)", safe, cmd->name);
-	}
-	free(opts);
-}
+/* The rest of select's and top's description: their queue options. */
+#define QUEUE_OPTIONS							\
+	.settings_title = "\nReading the queue (as for the agent):\n",	\
+	.settings = queue_settings,					\
+	.nsettings = NITEMS(queue_settings),				\
+	.after = queue_after,						\
+	.nafter = NITEMS(queue_after),					\
+	.width = 28
 
 /*
  * settings_for - the effective settings: file, then command line. Also
@@ -167,15 +157,15 @@ parse(int argc, char **argv, const struct command *cmd, void *ctx,
  * closing the pipe early is no error worth a message.
  */
 static void
-settings_for(struct cmdline *cl, struct settings *cfg)
+settings_for(struct cli_args *args, struct settings *cfg)
 {
 	char	err[1024];
 
 	signal(SIGPIPE, SIG_DFL);
-	sudo_check(&cl->cli, cl->config_file);
-	if (config_settings(cfg, &cl->cli, cl->config_file, err, sizeof(err)) < 0)
+	if (config_settings(cfg, &args->settings, args->config_file, err,
+	    sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
-	settings_free(&cl->cli);
+	settings_free(&args->settings);
 	msg_verbose = cfg->verbose;
 }
 
@@ -193,40 +183,37 @@ report_unread(const struct scan_stats *st, const char *what)
 
 /* --- pfqmon select ------------------------------------------------ */
 
-static const struct own_opt select_opts[] = {
-	{"sender", 1, "ADDR", "envelope sender (domain part ignores case; "
-	    "<> for bounces)"},
-	{"sender-domain", 1, "DOMAIN", "sender's domain (.example.com: its "
-	    "subdomains)"},
-	{"sasl-user", 1, "USER", "SASL login name (needs the queue files)"},
-	{"client", 1, "IP[/BITS]", "client IPv4 or IPv6 address or CIDR prefix "
-	    "(needs the queue files)"},
-	{"recipient-domain", 1, "DOMAIN", "a recipient still to deliver in "
-	    "this domain"},
-	{"queue", 1, "QUEUE", "maildrop, incoming, active, deferred or hold "
-	    "(default: incoming, active, deferred, hold)"},
-	{"older-than", 1, "DURATION", "arrived longer ago than this (30m, 2h, "
-	    "3d)"},
-	{"encoded", 0, NULL, "the values are percent-encoded (%27 for ', + for "
-	    "a space), as the alert mails write them"},
-	{"count", 0, NULL, "print only the number of matching messages"},
-};
-#define NSELECT	(sizeof(select_opts) / sizeof(select_opts[0]))
+/* Ids of select's options that are not filters (those: filter kinds). */
+enum { SELECT_ENCODED = FILTER_KINDS, SELECT_COUNT };
 
-/* Filter kinds of the options that are filters, by name. */
-static const struct {
-	const char *name;
-	enum filter_kind kind;
-} select_kinds[] = {
-	{"sender", FILTER_SENDER}, {"sender-domain", FILTER_SENDER_DOMAIN},
-	{"sasl-user", FILTER_SASL}, {"client", FILTER_CLIENT},
-	{"recipient-domain", FILTER_RCPT_DOMAIN}, {"queue", FILTER_QUEUE},
-	{"older-than", FILTER_OLDER},
+static const struct cli_opt select_opts[] = {
+	{ .name = "sender", .arg = "ADDR", .id = FILTER_SENDER,
+	    .help = "envelope sender (domain part ignores case; <> for "
+	    "bounces)" },
+	{ .name = "sender-domain", .arg = "DOMAIN", .id = FILTER_SENDER_DOMAIN,
+	    .help = "sender's domain (.example.com: its subdomains)" },
+	{ .name = "sasl-user", .arg = "USER", .id = FILTER_SASL,
+	    .help = "SASL login name (needs the queue files)" },
+	{ .name = "client", .arg = "IP[/BITS]", .id = FILTER_CLIENT,
+	    .help = "client IPv4 or IPv6 address or CIDR prefix (needs the "
+	    "queue files)" },
+	{ .name = "recipient-domain", .arg = "DOMAIN", .id = FILTER_RCPT_DOMAIN,
+	    .help = "a recipient still to deliver in this domain" },
+	{ .name = "queue", .arg = "QUEUE", .id = FILTER_QUEUE,
+	    .help = "maildrop, incoming, active, deferred or hold (default: "
+	    "incoming, active, deferred, hold)" },
+	{ .name = "older-than", .arg = "DURATION", .id = FILTER_OLDER,
+	    .help = "arrived longer ago than this (30m, 2h, 3d)" },
+	{ .name = "encoded", .id = SELECT_ENCODED,
+	    .help = "the values are percent-encoded (%27 for ', + for a space), "
+	    "as the alert mails write them" },
+	{ .name = "count", .id = SELECT_COUNT,
+	    .help = "print only the number of matching messages" },
 };
 
 /* A filter option as given: applied once --encoded is known. */
 struct given {
-	size_t	opt;			/* index into select_opts */
+	const struct cli_opt *opt;	/* its id is the filter kind */
 	const char *arg;		/* argv's */
 };
 
@@ -246,59 +233,51 @@ struct selection {
 	struct buf out;
 };
 
-/* select_take - one option; filters wait for add_filters() */
+/* select_take - one option; filters wait for select_check() */
 static void
-select_take(void *ctx, size_t i, const char *arg)
+select_take(void *ctx, const struct cli_opt *o, const char *arg)
 {
 	struct selection *S = ctx;
 
-	if (strcmp(select_opts[i].name, "count") == 0)
+	if (o->id == SELECT_COUNT)
 		S->count_only = 1;
-	else if (strcmp(select_opts[i].name, "encoded") == 0)
+	else if (o->id == SELECT_ENCODED)
 		S->encoded = 1;
 	else {
 		S->given = xreallocarray(S->given, S->ngiven + 1, sizeof(*S->given));
-		S->given[S->ngiven].opt = i;
+		S->given[S->ngiven].opt = o;
 		S->given[S->ngiven++].arg = arg;
 	}
 }
 
-/* kind_of - the filter kind of a filter option */
-static enum filter_kind
-kind_of(size_t opt)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(select_kinds) / sizeof(select_kinds[0]); i++)
-		if (strcmp(select_kinds[i].name, select_opts[opt].name) == 0)
-			return select_kinds[i].kind;
-	msg_fatal(MSG_EXIT_FAIL, "select: option --%s has no filter kind",
-	    select_opts[opt].name);
-}
-
-/* add_filters - every filter given, decoded first with --encoded; exit 2 */
+/*
+ * select_check - every filter given, decoded first with --encoded, and
+ * at least one, so that select never lists the whole queue; exit 2.
+ */
 static void
-add_filters(struct selection *S)
+select_check(void *ctx)
 {
-	char	why[256], safe[160], plain[SETTINGS_STRING_MAX + 1];
+	struct selection *S = ctx;
+	char	why[256], plain[SETTINGS_STRING_MAX + 1];
 	const char *name, *arg;
 	size_t	i;
 
 	for (i = 0; i < S->ngiven; i++) {
-		name = select_opts[S->given[i].opt].name;
+		name = S->given[i].opt->name;
 		arg = S->given[i].arg;
-		printable_for_log(safe, sizeof(safe), arg, strlen(arg));
 		if (S->encoded && filter_unescape(arg, plain, sizeof(plain)) < 0)
-			msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' "
-			    "(with --encoded: want %%HH escapes of bytes other than "
-			    "NUL, + for a space)", name, safe);
-		if (filter_add(&S->f, kind_of(S->given[i].opt), S->encoded ?
-		    plain : arg, why, sizeof(why)) < 0)
-			msg_fatal(MSG_EXIT_USAGE, "option --%s: invalid value '%s' (%s)",
-			    name, safe, why);
+			cli_bad_value(name, arg, "with --encoded: want %HH escapes "
+			    "of bytes other than NUL, + for a space");
+		if (filter_add(&S->f, (enum filter_kind)S->given[i].opt->id,
+		    S->encoded ? plain : arg, why, sizeof(why)) < 0)
+			cli_bad_value(name, arg, why);
 	}
 	free(S->given);
 	S->given = NULL;
+	if (filter_empty(&S->f))
+		msg_fatal(MSG_EXIT_USAGE, "select needs at least one filter, so "
+		    "that it never lists the whole queue by mistake (see pfqmon "
+		    "select --help)");
 }
 
 /* selected - the scan's visitor: one message, under the scan's lock */
@@ -317,16 +296,21 @@ selected(void *ctx, enum pfq_queue q, const char *id, size_t len,
 	buf_addc(&S->out, '\n');
 }
 
-static const struct command select_cmd = {
-	"select", "FILTERS [options]",
-	"Print the queue IDs of the messages that match every filter given (a "
-	"filter\ngiven twice matches either value), one per line, for "
-	"postsuper(1):\n"
-	"  pfqmon select --sasl-user victim@example.com | postsuper -h -\n"
-	"Without --queue: incoming, active, deferred and hold, the queues "
-	"postsuper\nacts on by default (--queue maildrop needs postsuper -d - "
-	"maildrop).",
-	select_opts, NSELECT, select_take,
+static const struct cli_command select_cmd = {
+	.name = "select",
+	.head = "usage: pfqmon select FILTERS [options]\n\n"
+	    "Print the queue IDs of the messages that match every filter given "
+	    "(a filter\ngiven twice matches either value), one per line, for "
+	    "postsuper(1):\n"
+	    "  pfqmon select --sasl-user victim@example.com | postsuper -h -\n"
+	    "Without --queue: incoming, active, deferred and hold, the queues "
+	    "postsuper\nacts on by default (--queue maildrop needs postsuper -d - "
+	    "maildrop).\n\n",
+	.own = select_opts,
+	.nown = NITEMS(select_opts),
+	QUEUE_OPTIONS,
+	.take = select_take,
+	.check = select_check,
 };
 
 /* cmd_select - see cmd.h */
@@ -334,7 +318,7 @@ int
 cmd_select(int argc, char **argv)
 {
 	struct selection S;
-	struct cmdline cl;
+	struct cli_args args;
 	struct settings cfg;
 	struct source src;
 	struct scan_sink to;
@@ -345,13 +329,8 @@ cmd_select(int argc, char **argv)
 	memset(&S, 0, sizeof(S));
 	filter_init(&S.f);
 	buf_init(&S.out);
-	parse(argc, argv, &select_cmd, &S, &cl);
-	add_filters(&S);
-	if (filter_empty(&S.f))
-		msg_fatal(MSG_EXIT_USAGE, "select needs at least one filter, so "
-		    "that it never lists the whole queue by mistake (see pfqmon "
-		    "select --help)");
-	settings_for(&cl, &cfg);
+	cli_parse(&select_cmd, argc, argv, &S, &args);
+	settings_for(&args, &cfg);
 	if (source_open(&src, &cfg, filter_needs_identity(&S.f) ?
 	    SOURCE_NEED_IDENTITY : 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
@@ -387,43 +366,49 @@ cmd_select(int argc, char **argv)
 
 /* --- pfqmon top --------------------------------------------------- */
 
-static const struct own_opt top_opts[] = {
-	{"rows", 1, "N", "rows per breakdown (default 10; 0: all)"},
-	{"format", 1, "FORMAT", "table (default) or json"},
+enum { TOP_OPT_ROWS, TOP_OPT_FORMAT };
+
+static const struct cli_opt top_opts[] = {
+	{ .name = "rows", .arg = "N", .default_value = TOP_ROWS,
+	    .id = TOP_OPT_ROWS,
+	    .help = "rows per breakdown (default {default}; 0: all)" },
+	{ .name = "format", .arg = "FORMAT", .id = TOP_OPT_FORMAT,
+	    .help = "table (default) or json" },
 };
-#define NTOP	(sizeof(top_opts) / sizeof(top_opts[0]))
 
 /* top_take - one option of top's own */
 static void
-top_take(void *ctx, size_t i, const char *arg)
+top_take(void *ctx, const struct cli_opt *o, const char *arg)
 {
-	struct top_opts *o = ctx;
-	const struct setting_def *d = settings_find("top");
+	struct top_opts *t = ctx;
 	struct settings tmp;
 	char	why[256];
 
-	if (i == 0) {
-		/* The agent's --top bounds, and its error message. */
+	if (o->id == TOP_OPT_ROWS) {
+		/* The agent's --top bounds, and its reason. */
 		settings_init(&tmp);
-		if (settings_set(&tmp, d, arg, why, sizeof(why)) < 0)
-			msg_fatal(MSG_EXIT_USAGE, "option --rows: invalid value "
-			    "'%.100s' (%s)", arg, why);
-		o->rows = (size_t)tmp.top;
+		if (settings_set(&tmp, settings_find("top"), arg, why,
+		    sizeof(why)) < 0)
+			cli_bad_value(o->name, arg, why);
+		t->rows = (size_t)tmp.top;
 		settings_free(&tmp);
 	} else if (strcmp(arg, "json") == 0 || strcmp(arg, "table") == 0) {
-		o->json = arg[0] == 'j';
+		t->json = arg[0] == 'j';
 	} else {
-		msg_fatal(MSG_EXIT_USAGE, "option --format: invalid value '%.100s' "
-		    "(want table or json)", arg);
+		cli_bad_value(o->name, arg, "want table or json");
 	}
 }
 
-static const struct command top_cmd = {
-	"top", "[options]",
-	"Show who has the most mail in the queue: senders, SASL users, client\n"
-	"addresses, sender and recipient domains, with counts per queue and "
-	"the\noldest message's age.",
-	top_opts, NTOP, top_take,
+static const struct cli_command top_cmd = {
+	.name = "top",
+	.head = "usage: pfqmon top [options]\n\n"
+	    "Show who has the most mail in the queue: senders, SASL users, "
+	    "client\naddresses, sender and recipient domains, with counts per "
+	    "queue and the\noldest message's age.\n\n",
+	.own = top_opts,
+	.nown = NITEMS(top_opts),
+	QUEUE_OPTIONS,
+	.take = top_take,
 };
 
 /* cmd_top - see cmd.h */
@@ -431,7 +416,7 @@ int
 cmd_top(int argc, char **argv)
 {
 	struct top_opts o;
-	struct cmdline cl;
+	struct cli_args args;
 	struct settings cfg;
 	struct source src;
 	struct scan_sink to;
@@ -443,8 +428,8 @@ cmd_top(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.rows = TOP_ROWS;
-	parse(argc, argv, &top_cmd, &o, &cl);
-	settings_for(&cl, &cfg);
+	cli_parse(&top_cmd, argc, argv, &o, &args);
+	settings_for(&args, &cfg);
 	if (source_open(&src, &cfg, 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	o.now = cfg.now ? (int64_t)cfg.now : (int64_t)time(NULL);

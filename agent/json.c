@@ -412,7 +412,8 @@ member(struct jstream *js, const char *key)
 	struct jout *k;
 
 	if (js->done || (key != NULL) != in_object)
-		abort();	/* a bug in the caller, not bad input */
+		msg_panic("jstream: a value %s a key where %s", key ? "with" :
+		    "without", in_object ? "an object wants one" : "none belongs");
 	if (js->depth > 0) {
 		if (!js->empty[js->depth - 1])
 			buf_addc(js->out, ',');
@@ -443,7 +444,7 @@ static void
 open_container(struct jstream *js, const char *key, char open, char close)
 {
 	if (js->depth == JSTREAM_DEPTH)
-		abort();	/* a bug in the caller */
+		msg_panic("jstream: deeper than %d levels", JSTREAM_DEPTH);
 	member(js, key);
 	buf_addc(js->out, open);
 	js->close[js->depth] = close;
@@ -469,7 +470,7 @@ void
 jstream_end(struct jstream *js)
 {
 	if (js->depth == 0)
-		abort();	/* a bug in the caller */
+		msg_panic("jstream_end: no container is open");
 	js->depth--;
 	if (!js->empty[js->depth])
 		line_break(js->out, js->depth);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "lp.h"
+#include "msg.h"
 #include "tagval.h"
 
 /* escape - write s, with a backslash before each byte listed in special */
@@ -71,7 +72,7 @@ void
 lp_end(struct lp_line *l, int64_t timestamp_ns)
 {
 	if (l->nfields == 0)
-		abort();		/* a line without fields is a program bug */
+		msg_panic("lp_end: a line without fields");
 	if (timestamp_ns != 0) {
 		buf_addc(l->b, ' ');
 		buf_add_i64(l->b, timestamp_ns);

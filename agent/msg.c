@@ -95,6 +95,20 @@ msg_fatal(int status, const char *fmt, ...)
 	exit(status);
 }
 
+/* msg_panic - a bug in pfqmon: say so, and dump core */
+void
+msg_panic(const char *fmt, ...)
+{
+	va_list	ap;
+	char	line[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	msg_error("panic: %s (a bug in pfqmon; please report it)", line);
+	abort();
+}
+
 /* printable_for_log - make untrusted bytes safe for a terminal or log */
 char *
 printable_for_log(char *dst, size_t dstcap, const char *src, size_t len)

@@ -8,6 +8,9 @@
  * msg_error(): a problem the program survives but the admin must see
  *              (a push the server rejected, a scan that failed).
  * msg_info():  only printed with --verbose.
+ * msg_panic(): an impossible state, a bug in pfqmon itself (never bad
+ *              input, which is counted or reported): say where, then
+ *              abort() for a core dump, as Postfix's msg_panic does.
  *
  * With msg_set_telegraf(1) (execd and agent modes) each line starts with
  * Telegraf's level prefix, "E! ", "W! " or "I! ", so that Telegraf logs it
@@ -33,6 +36,8 @@ void	msg_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	msg_fatal(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
+void	msg_panic(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * printable_for_log - copy at most dstcap-1 bytes of src into dst,

@@ -54,14 +54,6 @@ struct push_reply {
 	char	error[640];
 };
 
-/* Counters reported in postfix_queue_scan (see docs/metrics.md). */
-struct push_stats {
-	uint64_t sent;			/* points the server accepted */
-	uint64_t retried;		/* requests that failed and will be retried */
-	uint64_t rejected;		/* points the server refused (4xx) */
-	uint64_t dropped;		/* points never sent: buffer full, stopping */
-	uint64_t buffer_bytes;		/* bytes waiting now */
-};
 
 struct pusher;
 

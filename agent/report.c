@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lp.h"
+#include "msg.h"
 #include "report.h"
 #include "schema.h"
 
@@ -235,7 +236,8 @@ schema_entry(struct schema_entry *e, size_t *n, const char *name, size_t len)
 		if (strlen(e[i].name) == len && memcmp(e[i].name, name, len) == 0)
 			return &e[i];
 	if (*n == SCHEMA_MAX || len >= sizeof(e[0].name))
-		abort();		/* a bug in this file, not bad input */
+		msg_panic("report_schema: more than %d measurements or a name "
+		    "of %zu bytes", SCHEMA_MAX, len);
 	memcpy(e[*n].name, name, len);
 	e[*n].name[len] = '\0';
 	buf_init(&e[*n].tags);

@@ -36,7 +36,7 @@
 #include "agg.h"
 #include "buf.h"
 #include "closing.h"
-#include "push.h"
+#include "pushstats.h"
 #include "settings.h"
 #include "spool.h"
 

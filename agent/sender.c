@@ -31,6 +31,7 @@ struct sender {
 	pthread_cond_t progress;	/* from the thread: a request ended */
 	pthread_t thread;
 	struct outq q;
+	size_t	max_bytes;		/* q's bound; only the caller changes it */
 	struct pusher *push;		/* the thread's alone */
 	struct pusher *next_push;	/* a reload's, adopted between requests */
 	char	url[SENDER_URL_MAX];
@@ -274,6 +275,7 @@ sender_start(struct pusher *p, size_t max_bytes, const char *url)
 		msg_fatal(MSG_EXIT_FAIL, "push: cannot set up the sender's clock");
 	pthread_condattr_destroy(&ca);
 	outq_init(&s->q, max_bytes);
+	s->max_bytes = max_bytes;
 	buf_init(&s->body);
 	atomic_init(&s->cancel, 0);
 	s->push = p;
@@ -378,14 +380,14 @@ sender_enqueue(struct sender *s, const struct buf *core,
 
 	/* Copy outside the lock: a scan can be tens of megabytes. */
 	cut_batches(core, OUTQ_CORE, SENDER_BATCH_MAX, &c);
-	cut_batches(detail, OUTQ_DETAIL, cut_size(s->q.max_bytes), &c);
+	cut_batches(detail, OUTQ_DETAIL, cut_size(s->max_bytes), &c);
 	pthread_mutex_lock(&s->lock);
 	s->scans++;
 	for (i = 0; i < c.n; i++)
 		dropped += outq_push(&s->q, c.v[i].data, c.v[i].len, c.v[i].points,
 		    c.v[i].cls, s->scans);
 	total = outq_dropped(&s->q);
-	limit = s->q.max_bytes;
+	limit = s->max_bytes;
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);
 	free(c.v);
@@ -420,6 +422,7 @@ sender_reload(struct sender *s, struct pusher *p, size_t max_bytes,
 	s->next_push = p;
 	snprintf(s->next_url, sizeof(s->next_url), "%s", url);
 	dropped = outq_set_limit(&s->q, max_bytes);
+	s->max_bytes = max_bytes;
 	s->retry_at = 0;		/* the new server deserves a try */
 	pthread_cond_signal(&s->wake);
 	pthread_mutex_unlock(&s->lock);

@@ -32,7 +32,7 @@
  *	the call.
  *
  *	Points (lines) are counted: sent, rejected and dropped (push_stats
- *	in push.h), so every point that does not reach the server is in a
+ *	in pushstats.h), so every point that does not reach the server is in a
  *	number the next scan line reports.
  *
  * OWNERSHIP
@@ -47,6 +47,7 @@
 
 #include "buf.h"
 #include "push.h"
+#include "pushstats.h"
 
 #define SENDER_BATCH_MAX	(4u << 20)	/* bytes per request */
 #define SENDER_URL_MAX		512		/* the URL as logged */

@@ -23,72 +23,116 @@
 #define NOLIMIT	UINT64_MAX
 
 static const struct setting_def defs[] = {
-	{"queue_dir", 0, SET_STRING, OFF(queue_dir), 0, 0, 0, SUDO_TRUSTED_DIR,
-	    "DIR", "read this queue directory"},
-	{"config_dir", 'c', SET_STRING, OFF(config_dir), 0, 0, 0, SUDO_TRUSTED_DIR,
-	    "DIR", "read queue_directory from this Postfix configuration"},
-	{"source", 0, SET_STRING, OFF(source), 0, 0, 0, SUDO_STDOUT, "SOURCE",
-	    "spool (the files), showq (its socket), postqueue (postqueue -j) or auto"},
-	{"user", 0, SET_STRING, OFF(user), 0, 0, 0, SUDO_ROOT_ONLY, "USER",
-	    "as root, read the queue as USER (default: the queue's owner)"},
-	{"top", 0, SET_COUNT, OFF(top), 0, 1000000, 0, SUDO_STDOUT, "N",
-	    "rows per breakdown plus one (other) row (default 20; 0 = all)"},
-	{"now", 0, SET_COUNT, OFF(now), 1, (uint64_t)1 << 40, 0, SUDO_STDOUT,
-	    "EPOCH", "compute ages as of this Unix time (reproducible reports)"},
-	{"threads", 0, SET_COUNT, OFF(threads), 0, 64, 0, SUDO_STDOUT, "N",
-	    "scan with N threads (default 0: one per core, at most 8)"},
-	{"no_cache", 0, SET_FLAG, OFF(no_cache), 0, 1, 0, SUDO_STDOUT, NULL,
-	    "with --interval or --execd, read every file on every scan"},
-	{"verbose", 'v', SET_FLAG, OFF(verbose), 0, 1, 0, SUDO_STDOUT, NULL,
-	    "explain every file that is not counted, on stderr"},
-	{"interval", 0, SET_DURATION, OFF(interval_ms), 100, MS(86400), 0,
-	    SUDO_STDOUT, "DURATION",
-	    "scan every DURATION (10s, 1m), aligned to it, until stopped"},
-	{"execd", 0, SET_FLAG, OFF(execd), 0, 1, 0, SUDO_STDOUT, NULL,
-	    "Telegraf inputs.execd mode: one scan per line read on stdin"},
-	{"push", 0, SET_STRING, OFF(push_url), 0, 0, 0, SUDO_SENDS, "URL",
-	    "send each scan to the InfluxDB at URL instead of printing it"},
-	{"push_db", 0, SET_STRING, OFF(push_db), 0, 0, 0, SUDO_SENDS, "DB",
-	    "InfluxDB 1.x database (POST /write)"},
-	{"push_rp", 0, SET_STRING, OFF(push_rp), 0, 0, 0, SUDO_SENDS, "RP",
-	    "InfluxDB 1.x retention policy"},
-	{"push_user", 0, SET_STRING, OFF(push_user), 0, 0, 0, SUDO_SENDS, "USER",
-	    "InfluxDB 1.x user"},
-	{"push_password", 0, SET_STRING, OFF(push_password), 0, 0, 1, SUDO_SENDS,
-	    NULL, "InfluxDB 1.x password (configuration file only)"},
-	{"push_password_file", 0, SET_STRING, OFF(push_password_file), 0, 0, 0,
-	    SUDO_READS_FILE, "FILE", "read the InfluxDB 1.x password from FILE"},
-	{"push_password_env", 0, SET_STRING, OFF(push_password_env), 0, 0, 0,
-	    SUDO_SENDS, "VAR",
-	    "read the InfluxDB 1.x password from environment variable VAR"},
-	{"push_org", 0, SET_STRING, OFF(push_org), 0, 0, 0, SUDO_SENDS, "ORG",
-	    "InfluxDB 2.x organization"},
-	{"push_bucket", 0, SET_STRING, OFF(push_bucket), 0, 0, 0, SUDO_SENDS,
-	    "BUCKET", "InfluxDB 2.x bucket (POST /api/v2/write)"},
-	{"push_token", 0, SET_STRING, OFF(push_token), 0, 0, 1, SUDO_SENDS, NULL,
-	    "InfluxDB 2.x token (configuration file only)"},
-	{"push_token_file", 0, SET_STRING, OFF(push_token_file), 0, 0, 0,
-	    SUDO_READS_FILE, "FILE", "read the InfluxDB 2.x token from FILE"},
-	{"push_token_env", 0, SET_STRING, OFF(push_token_env), 0, 0, 0,
-	    SUDO_SENDS, "VAR",
-	    "read the InfluxDB 2.x token from environment variable VAR"},
-	{"push_ca_file", 0, SET_STRING, OFF(push_ca_file), 0, 0, 0,
-	    SUDO_READS_FILE, "FILE",
-	    "verify the server's TLS certificate against these CAs"},
-	{"push_insecure", 0, SET_FLAG, OFF(push_insecure), 0, 1, 0, SUDO_SENDS,
-	    NULL, "do not verify the server's TLS certificate (never in production)"},
-	{"push_no_gzip", 0, SET_FLAG, OFF(push_no_gzip), 0, 1, 0, SUDO_SENDS, NULL,
-	    "send request bodies uncompressed"},
-	{"push_timeout", 0, SET_DURATION, OFF(push_timeout_ms), 100, MS(600), 0,
-	    SUDO_SENDS, "DURATION", "limit for one request (default 10s)"},
-	{"push_connect_timeout", 0, SET_DURATION, OFF(push_connect_timeout_ms),
-	    100, MS(600), 0, SUDO_SENDS, "DURATION",
-	    "limit for connecting (default 5s)"},
-	{"push_buffer_bytes", 0, SET_COUNT, OFF(push_buffer_bytes), 1024,
-	    (uint64_t)1 << 32, 0, SUDO_SENDS, "N",
-	    "keep at most N bytes of unsent scans (default 16 MiB)"},
-	{"tag", 0, SET_TAG, OFF(tags), 0, 0, 0, SUDO_STDOUT, "KEY=VALUE",
-	    "add this tag to every line (repeatable); push adds host"},
+	{ .name = "queue_dir", .type = SET_STRING, .offset = OFF(queue_dir),
+	    .sudo = SUDO_TRUSTED_DIR, .arg = "DIR",
+	    .help = "read this queue directory" },
+	{ .name = "config_dir", .short_opt = 'c', .type = SET_STRING,
+	    .offset = OFF(config_dir), .sudo = SUDO_TRUSTED_DIR, .arg = "DIR",
+	    .help = "read queue_directory from this Postfix configuration" },
+	{ .name = "source", .type = SET_STRING, .offset = OFF(source),
+	    .sudo = SUDO_STDOUT, .arg = "SOURCE",
+	    .help = "spool (the files), showq (its socket), postqueue "
+	    "(postqueue -j) or auto" },
+	{ .name = "user", .type = SET_STRING, .offset = OFF(user),
+	    .sudo = SUDO_ROOT_ONLY, .arg = "USER",
+	    .help = "as root, read the queue as USER (default: the queue's "
+	    "owner)" },
+	{ .name = "top", .type = SET_COUNT, .offset = OFF(top),
+	    .min = 0, .max = 1000000, .default_value = 20,
+	    .sudo = SUDO_STDOUT, .arg = "N",
+	    .help = "rows per breakdown plus one (other) row (default "
+	    "{default}; 0 = all)" },
+	{ .name = "now", .type = SET_COUNT, .offset = OFF(now),
+	    .min = 1, .max = (uint64_t)1 << 40, .sudo = SUDO_STDOUT,
+	    .arg = "EPOCH",
+	    .help = "compute ages as of this Unix time (reproducible reports)" },
+	{ .name = "threads", .type = SET_COUNT, .offset = OFF(threads),
+	    .min = 0, .max = 64, .default_value = 0, .sudo = SUDO_STDOUT,
+	    .arg = "N",
+	    .help = "scan with N threads (default {default}: one per core, at "
+	    "most 8)" },
+	{ .name = "no_cache", .type = SET_FLAG, .offset = OFF(no_cache),
+	    .max = 1, .sudo = SUDO_STDOUT,
+	    .help = "with --interval or --execd, read every file on every scan" },
+	{ .name = "verbose", .short_opt = 'v', .type = SET_FLAG,
+	    .offset = OFF(verbose), .max = 1, .sudo = SUDO_STDOUT,
+	    .help = "explain every file that is not counted, on stderr" },
+	{ .name = "interval", .type = SET_DURATION, .offset = OFF(interval_ms),
+	    .min = 100, .max = MS(86400), .sudo = SUDO_STDOUT,
+	    .arg = "DURATION",
+	    .help = "scan every DURATION (10s, 1m), aligned to it, until "
+	    "stopped" },
+	{ .name = "execd", .type = SET_FLAG, .offset = OFF(execd), .max = 1,
+	    .sudo = SUDO_STDOUT,
+	    .help = "Telegraf inputs.execd mode: one scan per line read on "
+	    "stdin" },
+	{ .name = "push", .type = SET_STRING, .offset = OFF(push_url),
+	    .sudo = SUDO_SENDS, .arg = "URL",
+	    .help = "send each scan to the InfluxDB at URL instead of printing "
+	    "it" },
+	{ .name = "push_db", .type = SET_STRING, .offset = OFF(push_db),
+	    .sudo = SUDO_SENDS, .arg = "DB",
+	    .help = "InfluxDB 1.x database (POST /write)" },
+	{ .name = "push_rp", .type = SET_STRING, .offset = OFF(push_rp),
+	    .sudo = SUDO_SENDS, .arg = "RP",
+	    .help = "InfluxDB 1.x retention policy" },
+	{ .name = "push_user", .type = SET_STRING, .offset = OFF(push_user),
+	    .sudo = SUDO_SENDS, .arg = "USER",
+	    .help = "InfluxDB 1.x user" },
+	{ .name = "push_password", .type = SET_STRING,
+	    .offset = OFF(push_password), .file_only = 1, .sudo = SUDO_SENDS,
+	    .help = "InfluxDB 1.x password (configuration file only)" },
+	{ .name = "push_password_file", .type = SET_STRING,
+	    .offset = OFF(push_password_file), .sudo = SUDO_READS_FILE,
+	    .arg = "FILE",
+	    .help = "read the InfluxDB 1.x password from FILE" },
+	{ .name = "push_password_env", .type = SET_STRING,
+	    .offset = OFF(push_password_env), .sudo = SUDO_SENDS, .arg = "VAR",
+	    .help = "read the InfluxDB 1.x password from environment variable "
+	    "VAR" },
+	{ .name = "push_org", .type = SET_STRING, .offset = OFF(push_org),
+	    .sudo = SUDO_SENDS, .arg = "ORG",
+	    .help = "InfluxDB 2.x organization" },
+	{ .name = "push_bucket", .type = SET_STRING, .offset = OFF(push_bucket),
+	    .sudo = SUDO_SENDS, .arg = "BUCKET",
+	    .help = "InfluxDB 2.x bucket (POST /api/v2/write)" },
+	{ .name = "push_token", .type = SET_STRING, .offset = OFF(push_token),
+	    .file_only = 1, .sudo = SUDO_SENDS,
+	    .help = "InfluxDB 2.x token (configuration file only)" },
+	{ .name = "push_token_file", .type = SET_STRING,
+	    .offset = OFF(push_token_file), .sudo = SUDO_READS_FILE,
+	    .arg = "FILE",
+	    .help = "read the InfluxDB 2.x token from FILE" },
+	{ .name = "push_token_env", .type = SET_STRING,
+	    .offset = OFF(push_token_env), .sudo = SUDO_SENDS, .arg = "VAR",
+	    .help = "read the InfluxDB 2.x token from environment variable "
+	    "VAR" },
+	{ .name = "push_ca_file", .type = SET_STRING,
+	    .offset = OFF(push_ca_file), .sudo = SUDO_READS_FILE, .arg = "FILE",
+	    .help = "verify the server's TLS certificate against these CAs" },
+	{ .name = "push_insecure", .type = SET_FLAG,
+	    .offset = OFF(push_insecure), .max = 1, .sudo = SUDO_SENDS,
+	    .help = "do not verify the server's TLS certificate (never in "
+	    "production)" },
+	{ .name = "push_no_gzip", .type = SET_FLAG, .offset = OFF(push_no_gzip),
+	    .max = 1, .sudo = SUDO_SENDS,
+	    .help = "send request bodies uncompressed" },
+	{ .name = "push_timeout", .type = SET_DURATION,
+	    .offset = OFF(push_timeout_ms), .min = 100, .max = MS(600),
+	    .default_value = MS(10), .sudo = SUDO_SENDS, .arg = "DURATION",
+	    .help = "limit for one request (default {default})" },
+	{ .name = "push_connect_timeout", .type = SET_DURATION,
+	    .offset = OFF(push_connect_timeout_ms), .min = 100, .max = MS(600),
+	    .default_value = MS(5), .sudo = SUDO_SENDS, .arg = "DURATION",
+	    .help = "limit for connecting (default {default})" },
+	{ .name = "push_buffer_bytes", .type = SET_COUNT,
+	    .offset = OFF(push_buffer_bytes), .min = 1024,
+	    .max = (uint64_t)1 << 32, .default_value = (uint64_t)16 << 20,
+	    .bytes = 1, .sudo = SUDO_SENDS, .arg = "N",
+	    .help = "keep at most N bytes of unsent scans (default {default})" },
+	{ .name = "tag", .type = SET_TAG, .offset = OFF(tags),
+	    .sudo = SUDO_STDOUT, .arg = "KEY=VALUE",
+	    .help = "add this tag to every line (repeatable); push adds host" },
 };
 
 /* Tag keys pfqmon uses itself: an extra tag may not shadow them. */
@@ -116,22 +160,73 @@ settings_find(const char *name)
 	return NULL;
 }
 
-/* settings_init - the defaults */
-void
-settings_init(struct settings *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->top = 20;
-	s->push_timeout_ms = MS(10);
-	s->push_connect_timeout_ms = MS(5);
-	s->push_buffer_bytes = 16u << 20;
-}
-
 /* slot - where a table entry's value lives */
 static void *
 slot(struct settings *s, const struct setting_def *d)
 {
 	return (char *)s + d->offset;
+}
+
+/*
+ * settings_init - every option at its default, read from the table, so
+ * that the value and what --help says of it cannot part.
+ */
+void
+settings_init(struct settings *s)
+{
+	size_t	i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (defs[i].type == SET_COUNT || defs[i].type == SET_DURATION)
+			*(uint64_t *)slot(s, &defs[i]) = defs[i].default_value;
+		else if (defs[i].type == SET_FLAG)
+			*(int *)slot(s, &defs[i]) = defs[i].default_value != 0;
+}
+
+/*
+ * settings_default_text - an option's default as a person writes it:
+ * "20", "10s", "16 MiB", "false"; "" for strings and tags, which have
+ * none.
+ */
+void
+settings_default_text(char *dst, size_t cap, const struct setting_def *d)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = {
+		{86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"},
+	};
+	unsigned long long v = d->default_value;
+	size_t	i;
+
+	switch (d->type) {
+	case SET_DURATION:
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (v != 0 && v % units[i].ms == 0) {
+				snprintf(dst, cap, "%llu%s", v / units[i].ms,
+				    units[i].unit);
+				return;
+			}
+		snprintf(dst, cap, "%llums", v);
+		return;
+	case SET_COUNT:
+		if (d->bytes && v != 0 && v % (1 << 20) == 0)
+			snprintf(dst, cap, "%llu MiB", v >> 20);
+		else if (d->bytes && v != 0 && v % (1 << 10) == 0)
+			snprintf(dst, cap, "%llu KiB", v >> 10);
+		else
+			snprintf(dst, cap, "%llu", v);
+		return;
+	case SET_FLAG:
+		snprintf(dst, cap, "%s", v ? "true" : "false");
+		return;
+	case SET_STRING:
+	case SET_TAG:
+		break;
+	}
+	snprintf(dst, cap, "%s", "");
 }
 
 /* settings_free - release every string; the struct may be reused */
@@ -528,16 +623,4 @@ settings_cli_name(char *dst, size_t cap, const char *key)
 	for (i = 0; key[i] && i + 1 < cap; i++)
 		dst[i] = key[i] == '_' ? '-' : key[i];
 	dst[i] = '\0';
-}
-
-/* settings_help_left - "-c, --config-dir DIR", the --help column */
-void
-settings_help_left(char *dst, size_t cap, const struct setting_def *d)
-{
-	char	name[64];
-
-	settings_cli_name(name, sizeof(name), d->name);
-	snprintf(dst, cap, "%s%c%s--%s%s%s", d->short_opt ? "-" : "",
-	    d->short_opt ? d->short_opt : ' ', d->short_opt ? ", " : " ", name,
-	    d->arg ? " " : "", d->arg ? d->arg : "");
 }

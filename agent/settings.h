@@ -12,7 +12,7 @@
  * DESCRIPTION
  *	Each option has one name: "--push-db" on the command line is
  *	"push_db" in the configuration file. settings_table() lists them
- *	(the JSON reader in config.c and the command-line parser in main.c
+ *	(the JSON reader in config.c and the command-line front end in cli.c
  *	both walk it), so every command-line option has a configuration key
  *	by construction. A few entries are file-only (the secrets themselves,
  *	which should not appear in ps output) and marked so.
@@ -22,8 +22,12 @@
  *	that reads a file or sends data anywhere but stdout.
  *
  *	settings_cli_name() spells a key as the command line does
- *	("push_db" -> "push-db"); settings_help_left() gives the left column
- *	of an option's --help line ("-c, --config-dir DIR").
+ *	("push_db" -> "push-db").
+ *
+ *	Each default is written once, in the table (default_value; strings
+ *	and tags have none): settings_init() sets it, and
+ *	settings_default_text() spells it for --help ("10s", "16 MiB"),
+ *	where the option's help text says "{default}" (cli.c).
  *
  *	Values are bounded: counts and durations have a minimum and a
  *	maximum, strings a length. settings_finish() rejects impossible
@@ -115,16 +119,18 @@ struct setting_def {
 	enum setting_type type;
 	size_t	offset;			/* into struct settings */
 	uint64_t min, max;		/* counts; durations in milliseconds */
+	uint64_t default_value;		/* the same units; flags 0 or 1 */
+	int	bytes;			/* a count of bytes: "16 MiB" in --help */
 	int	file_only;		/* not a command-line option */
 	enum setting_sudo sudo;		/* through sudo as a user */
 	const char *arg;		/* argument name for --help, NULL for flags */
-	const char *help;
+	const char *help;		/* "{default}": the default, as text */
 };
 
 const struct setting_def *settings_table(size_t *);
 const struct setting_def *settings_find(const char *);
 void	settings_cli_name(char *, size_t, const char *);
-void	settings_help_left(char *, size_t, const struct setting_def *);
+void	settings_default_text(char *, size_t, const struct setting_def *);
 void	settings_init(struct settings *);
 void	settings_free(struct settings *);
 int	settings_set(struct settings *, const struct setting_def *, const char *,

@@ -3,7 +3,9 @@
 #
 #   demo:  build the agent and run a throw-away Postfix (make demo)
 #   bench: that and GNU time, for peak RSS (make bench)
-#   all:   also everything make check uses (.ci/run)
+#   all:   also everything make check uses (.ci/run), including Debian's
+#          chromium and node/npm, and the browser test's npm packages
+#          (tests/browser: npm ci from its package-lock.json)
 #
 # Noninteractive, waits for the dpkg lock (other jobs may share the
 # machine), retries a failed download. Installing postfix this way never
@@ -21,6 +23,7 @@ ALL=("${DEMO[@]}"
 	time					# peak RSS: make bench, and a test of make check
 	faketime				# wall-clock steps under a running agent
 	python3-aiosmtpd			# the SMTP server Kapacitor's alert mails go to
+	chromium				# the dashboard, rendered by Chronograf's UI
 )
 BENCH=("${DEMO[@]}" time)
 case $profile in
@@ -35,7 +38,39 @@ for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 	    missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# node and npm: Debian's, unless the machine already has both (from any
+# package: Debian's npm cannot be installed next to another nodejs).
+if [ "$profile" = all ] && ! { command -v node && command -v npm; } >/dev/null; then
+	command -v node >/dev/null || missing+=(nodejs)
+	missing+=(npm)
+fi
+
+# npm_packages: the browser test's packages, exactly as locked; the
+# registry's puppeteer-core, which never downloads a browser (the test
+# drives Debian's chromium).
+npm_packages() {
+	[ "$profile" = all ] || return 0
+	local dir
+	dir="$(dirname "$0")/browser"
+	if [ -f "$dir/node_modules/.package-lock.json" ] &&
+	    cmp -s "$dir/package-lock.json" "$dir/node_modules/.stamp-lock" 2>/dev/null; then
+		return 0
+	fi
+	for attempt in 1 2 3; do
+		if (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts); then
+			cp "$dir/package-lock.json" "$dir/node_modules/.stamp-lock"
+			return 0
+		fi
+		sleep $((attempt * 10))
+	done
+	echo "$0: npm ci in $dir failed" >&2
+	return 1
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	npm_packages
+	exit
+fi
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -49,7 +84,8 @@ printf '%s\n' 'postfix postfix/main_mailer_type select No configuration' \
 for attempt in 1 2 3; do
 	if $SUDO "${APT[@]}" update && \
 	    $SUDO "${APT[@]}" install --no-install-recommends "${missing[@]}"; then
-		exit 0
+		npm_packages
+		exit
 	fi
 	sleep $((attempt * 10))
 done

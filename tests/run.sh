@@ -59,6 +59,9 @@ def packaging fast py "packaging: configuration docs, example, systemd unit" \
     "$PYTHON" tests/packaging/check.py
 def frozen full py "real Postfix 3.7 and InfluxDB 1.x: frozen abuse scene" \
     "$PYTHON" tests/integration/test_frozen.py
+def dashboard full py \
+    "dashboard: imported into the real Chronograf 1.7 UI, read in chromium (real Postfix, InfluxDB 1.x)" \
+    "$PYTHON" tests/integration/test_dashboard.py
 def live full py "real Postfix: scans while mail flows" \
     "$PYTHON" tests/integration/test_live.py
 def generator full py "benchmark generator, checked by Postfix" \

@@ -187,6 +187,82 @@ check "cli: select --help exits 0 and shows its usage" grep -q '^usage: pfqmon s
 "$PFQMON" top --help >"$T/out" 2>&1
 check "cli: top --help exits 0 and shows its usage" grep -q '^usage: pfqmon top' "$T/out"
 
+# One front end for every command (agent/cli.c): the same errors, the
+# same settings, the same restricted mode. cmd_words CMD: the words that
+# name it ("agent": none).
+cmd_words() { [ "$1" = agent ] || printf '%s\n' "$1"; }
+for c in agent select top; do
+	mapfile -t w < <(cmd_words "$c")
+	see="(see pfqmon${w[0]:+ ${w[0]}} --help)"
+	expect_usage_error "$c: an unknown long option" "unknown option '--frobnicate' $see" \
+	    "${w[@]}" --frobnicate
+	expect_usage_error "$c: an unknown short option in a cluster" "unknown option '-x' $see" \
+	    "${w[@]}" -vx
+	expect_usage_error "$c: -xv names -x, not the argument before it" \
+	    "unknown option '-x' $see" "${w[@]}" --threads 1 -xv
+	expect_usage_error "$c: a flag given a value" "unknown option '--verbose=yes' $see" \
+	    "${w[@]}" --verbose=yes
+	expect_usage_error "$c: a missing value" "this option needs a value: '--threads' $see" \
+	    "${w[@]}" --threads
+	expect_usage_error "$c: a stray argument" "unexpected argument 'stray' $see" \
+	    "${w[@]}" --threads 1 stray
+	"$PFQMON" "${w[@]}" --help >"$T/out" 2>"$T/err"
+	check "cli: $c --help is tests/cli/help/$c.txt" cmp -s "$T/out" "tests/cli/help/$c.txt"
+done
+
+# same_error NAME ARGS...: the agent, select and top (given a filter)
+# refuse ARGS with exit 2 and the very same line.
+same_error() {
+	local name=$1 c rc bad=""
+	shift
+	for c in agent select top; do
+		mapfile -t w < <(cmd_words "$c")
+		[ "$c" = select ] && w+=(--sender a@b.example)
+		"$PFQMON" "${w[@]}" "$@" >"$T/out" 2>"$T/err.$c"
+		rc=$?
+		if [ "$rc" -ne 2 ] || [ "$(wc -l <"$T/err.$c")" -ne 1 ] || [ -s "$T/out" ]; then
+			bad="$bad $c: exit $rc, $(head -c 200 "$T/err.$c");"
+		fi
+	done
+	cmp -s "$T/err.agent" "$T/err.select" || bad="$bad select: $(head -c 200 "$T/err.select");"
+	cmp -s "$T/err.agent" "$T/err.top" || bad="$bad top: $(head -c 200 "$T/err.top");"
+	if [ -z "$bad" ]; then ok "cli: $name: the same line from agent, select and top"
+	else not_ok "cli: $name (agent: $(head -c 200 "$T/err.agent");$bad)"; fi
+}
+same_error "--threads 65" --threads 65
+same_error "--threads=x" --threads=x
+same_error "--now 0" --now 0
+same_error "an empty -c" -c ''
+same_error "an empty --queue-dir" --queue-dir ''
+same_error "an empty --user" --user ''
+same_error "--source bogus" --source bogus
+same_error "--queue-dir and -c together" "${AS_ROOT[@]}" --queue-dir "$T/spool" -c "$T/etc"
+
+# Run by sudo as a user, every command refuses what only root may give.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "$PFQMON" --version >/dev/null 2>&1; then
+	as_sudo_user() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env SUDO_UID=1000 "$PFQMON" "$@"
+	}
+	for c in agent select top; do
+		mapfile -t w < <(cmd_words "$c")
+		[ "$c" = select ] && w+=(--sender a@b.example)
+		for opt in "--user root" "--config $T/conf"; do
+			read -r -a o <<<"$opt"
+			as_sudo_user "${w[@]}" "${o[@]}" >"$T/out" 2>"$T/err"
+			rc=$?
+			if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && [ ! -s "$T/out" ] &&
+			    grep -qF "pfqmon: ${o[0]}: refused when run through sudo as nobody: " "$T/err"; then
+				ok "cli: $c ${o[0]} through sudo as a user: refused, one line"
+			else
+				not_ok "cli: $c ${o[0]} through sudo as a user (exit $rc: $(head -c 200 "$T/err"))"
+			fi
+		done
+	done
+else
+	ok "cli: the restricted mode in every command # SKIP needs root, setpriv and a binary nobody can run"
+fi
+
 # The spool now holds one file that is not a queue file: select says so
 # on stderr, and its output is still only queue IDs.
 "$PFQMON" select "${AS_ROOT[@]}" --queue-dir "$T/spool" --queue deferred --queue hold \

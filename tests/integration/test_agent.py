@@ -219,9 +219,14 @@ def test_small_buffer(influx, url):
         problems.append("queue totals lost for %s" % sorted(scans - totals))
     if lost_rows and any(t > min(lost_rows) and t < max(lost_rows) for t in senders):
         problems.append("a newer scan's rows were dropped before an older one's")
-    if not dropped or dropped[0][1] != logged or stored + logged != per_scan * len(scans):
-        problems.append("points: %d stored + %d dropped (logged; reported %s) != %d x %d"
-                        % (stored, logged, dropped, per_scan, len(scans)))
+    # Every point is stored or counted as dropped. A request that timed out
+    # after InfluxDB had stored it (the server restarting under load) is
+    # both: at least once, never lost without a number.
+    produced = per_scan * len(scans)
+    if not dropped or dropped[0][1] != logged or stored + logged < produced \
+            or stored > produced:
+        problems.append("points: %d stored + %d dropped (logged; reported %s), "
+                        "produced %d x %d" % (stored, logged, dropped, per_scan, len(scans)))
     tap(not problems, "agent: a buffer too small for the outage drops the breakdown rows "
         "of the %d oldest scans, keeps every queue total, and counts every point"
         % len(lost_rows), problems + [err[-600:]])

@@ -214,22 +214,24 @@ def against_influx(tag, influx, out, got, facts):
 
 def dashboard_queries(tag, influx, out):
     """Every query of the Chronograf dashboard, run on the scene's data as
-    Telegraf would have stored it (database telegraf, a host tag)."""
+    Telegraf would have stored it (database telegraf, a host tag), and
+    again with the dashboard's :db: variable set to another database."""
     host = "mx-" + tag
-    influx.query("CREATE DATABASE telegraf")
-    status, body = influx.write("telegraf", tf.add_tag(out, "host", host))
-    if status != 204:
-        tap(False, tag + ": the report with a host tag is accepted", [body[:300]])
-        return
-    detail, n = [], 0
-    for name, q in tf.dashboard_queries("dashboards/pfqmon.json", host):
-        n += 1
-        res = influx.query(q, "telegraf")["results"][0]
-        rows = sum(len(s["values"]) for s in res.get("series", []))
-        if "error" in res or rows == 0:
-            detail.append("%s: %s -> %s" % (name, q, res.get("error", "no rows")))
-    tap(not detail, "%s: all %d dashboard queries return rows from InfluxDB" % (tag, n),
-        detail)
+    for db in ("telegraf", "pfq_mail"):
+        influx.query("CREATE DATABASE " + db)
+        status, body = influx.write(db, tf.add_tag(out, "host", host))
+        if status != 204:
+            tap(False, tag + ": the report with a host tag is accepted", [body[:300]])
+            return
+        detail, n = [], 0
+        for name, q in tf.dashboard_queries("dashboards/pfqmon.json", host, db=db):
+            n += 1
+            res = influx.query(q, db)["results"][0]
+            rows = sum(len(s["values"]) for s in res.get("series", []))
+            if "error" in res or rows == 0:
+                detail.append("%s: %s -> %s" % (name, q, res.get("error", "no rows")))
+        tap(not detail, "%s: all %d dashboard queries return rows from InfluxDB "
+            "(:db: = %s)" % (tag, n, db), detail)
 
 
 def frozen(long_ids, influx):

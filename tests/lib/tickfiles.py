@@ -370,20 +370,133 @@ TEMPLATE_TYPES = {"constant", "csv", "fieldKeys", "tagKeys", "tagValues",
                   "measurements", "databases", "map", "influxql", "text", "flux"}
 SUBSTITUTE = {":dashboardTime:": "now() - 1h", ":upperDashboardTime:": "now()",
               ":interval:": "10s"}
+# Every query reads :db:.:rp:."measurement": the dashboard's variables
+# (a "databases" one, Telegraf's telegraf by default, and a "text" one,
+# autogen by default), so that another database is one choice, not an
+# edit of every query.
+SOURCE = re.compile(r':db:\.:rp:\."([^"]+)"')
+DEFAULT_DB, DEFAULT_RP = "telegraf", "autogen"
+CHRONOGRAF_VERSION = "1.7.0"     # what the file was exported from and tested with
+PLAIN = re.compile(r"[A-Za-z0-9 ()<>+\-]+")
+
+
+def _depth0_split(text, sep=","):
+    """text split at sep outside parentheses and quotes."""
+    out, depth, cur, quote = [], 0, "", None
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    out.append(cur)
+    return out
+
+
+def _outer(q):
+    """(select list, text after the outer FROM) of a query, at depth 0."""
+    depth, quote = 0, None
+    for i, ch in enumerate(q):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and q.startswith(" FROM ", i):
+            return q[len("SELECT "):i], q[i + len(" FROM "):]
+    return q, ""
 
 
 def query_names(q):
-    """(measurement, fields, tags) an InfluxQL SELECT names."""
-    m = re.search(r'\bFROM\s+(?:"[^"]+"\.)*"([^"]+)"', q)
-    meas = m.group(1) if m else None
-    sel = q[:m.start()] if m else q
-    fields = set(re.findall(r'\w+\("([^"]+)"\)', sel))
-    rest = q[m.end():] if m else ""
-    tags = set(re.findall(r'"([^"]+)"\s*(?:=|!=|=~|!~)', rest))
-    g = re.search(r"\bGROUP BY\b(.*?)(?:\bFILL\b|$)", rest)
-    if g:
-        tags |= set(re.findall(r'"([^"]+)"', g.group(1)))
-    return meas, fields, tags
+    """(measurement, fields, tags) an InfluxQL SELECT names, subqueries
+    included: the one measurement its sources name, the schema fields its
+    functions read, and the tags it compares to a string or a variable or
+    groups by."""
+    meas = set(SOURCE.findall(q)) or set(re.findall(r'\bFROM\s+(?:"[^"]+"\.)*"([^"]+)"', q))
+    fields = set(re.findall(r'\w+\("([^"]+)"\)', q))
+    tags = set(re.findall(r'"([^"]+)"\s*(?:=|!=|=~|!~)\s*[\':/]', q))
+    for seg in re.split(r"\bGROUP BY\b", q)[1:]:
+        seg = re.sub(r"time\([^)]*\)", "", seg)
+        seg = re.split(r"\)|\bFILL\b", seg)[0]
+        tags |= set(re.findall(r'"([^"]+)"', seg))
+    return (meas.pop() if len(meas) == 1 else None), fields, tags
+
+
+def query_columns(q):
+    """The columns Chronograf 1.7 makes of a query's result in a table:
+    time, the outer GROUP BY tags by key, and measurement.name for each
+    outer select item (its alias, or the name it selects)."""
+    meas, _, _ = query_names(q)
+    sel, rest = _outer(q)
+    cols = ["time"]
+    m = re.search(r"\bGROUP BY\b([^()]*?)(?:\bFILL\b|$)", rest.rsplit(")", 1)[-1])
+    if m:
+        cols += re.findall(r'"([^"]+)"', re.sub(r"time\([^)]*\)", "", m.group(1)))
+    for item in _depth0_split(sel):
+        alias = re.search(r'\bAS\s+"([^"]+)"\s*$', item.strip())
+        name = alias.group(1) if alias else re.fullmatch(r'\s*"([^"]+)"\s*', item)
+        name = name if isinstance(name, str) else (name.group(1) if name else item.strip())
+        cols.append("%s.%s" % (meas, name))
+    return cols
+
+
+def _query_problems(w, text, schema, values):
+    probs = []
+    if ":host:" not in text:
+        probs.append("%s: query ignores the host variable" % w)
+    bare = re.findall(r'(?<![:.])"[^"]+"\."[^"]+"(?:\."[^"]+")?|FROM\s+"', text)
+    if bare or not SOURCE.search(text):
+        probs.append("%s: a source other than :db:.:rp:.\"measurement\": %s" % (w, bare[:2]))
+    meas, fields, tags = query_names(text)
+    if meas not in schema:
+        return probs + ["%s: pfqmon does not emit %r" % (w, meas)]
+    for f in fields - schema[meas]["fields"]:
+        probs.append("%s: %s has no field %r" % (w, meas, f))
+    for t in tags - schema[meas]["tags"] - TELEGRAF_TAGS:
+        probs.append("%s: %s has no tag %r" % (w, meas, t))
+    for tag, val in re.findall(r'"(\w+)"\s*!?=\s*\'([^\']*)\'', text):
+        if tag in values and val not in values[tag]:
+            probs.append("%s: %s is never %r" % (w, tag, val))
+    # Every other name is an alias the query defines (a subquery's).
+    aliases = set(re.findall(r'\bAS\s+"([^"]+)"', text))
+    known = aliases | fields | tags | {meas} | schema[meas]["fields"]
+    for name in set(re.findall(r'"([^"]+)"', text)) - known:
+        probs.append("%s: %r is neither a field, a tag nor an alias" % (w, name))
+    return probs
+
+
+def _table_problems(w, c):
+    """A table's column metadata, as a Chronograf 1.7 export carries it."""
+    probs = []
+    cols = query_columns(c["queries"][0]["query"])
+    fo = c.get("fieldOptions", [])
+    names = [f["internalName"] for f in fo]
+    if sorted(names) != sorted(cols):
+        probs.append("%s: fieldOptions %s, but the columns are %s" % (w, names, cols))
+    sort = c.get("tableOptions", {}).get("sortBy", {}).get("internalName")
+    if sort not in cols:
+        probs.append("%s: sortBy %r names no column (%s)" % (w, sort, cols))
+    visible = [f for f in fo if f.get("visible")]
+    for f in visible:
+        if not f.get("displayName") or not PLAIN.fullmatch(f["displayName"]):
+            probs.append("%s: column %s has no plain header (%r)"
+                         % (w, f["internalName"], f.get("displayName")))
+    if any(f["internalName"] == "time" and f.get("visible") for f in fo):
+        probs.append("%s: the time column is shown" % w)
+    if visible and "." in visible[0]["internalName"]:
+        probs.append("%s: the first column is %s, not the name" % (w, visible[0]["internalName"]))
+    return probs
 
 
 def dashboard_problems(path, schema, values):
@@ -391,6 +504,9 @@ def dashboard_problems(path, schema, values):
     probs = []
     if set(d) != {"meta", "dashboard"} or not d["dashboard"]:
         return ["not a Chronograf export: keys %s" % sorted(d)]
+    if d["meta"].get("chronografVersion") != CHRONOGRAF_VERSION:
+        probs.append("meta.chronografVersion is %r, not the version it was tested with (%s)"
+                     % (d["meta"].get("chronografVersion"), CHRONOGRAF_VERSION))
     dash = d["dashboard"]
     temps = dash.get("templates", [])
     names = [t["tempVar"] for t in temps]
@@ -399,8 +515,16 @@ def dashboard_problems(path, schema, values):
     for t in temps:
         if t["type"] not in TEMPLATE_TYPES:
             probs.append("template %s: bad type %s" % (t["tempVar"], t["type"]))
-    if ":host:" not in names:
-        probs.append("no :host: template variable")
+    by_var = {t["tempVar"]: t for t in temps}
+    for var, typ, default in ((":db:", "databases", DEFAULT_DB), (":rp:", "text", DEFAULT_RP),
+                              (":host:", "tagValues", None)):
+        t = by_var.get(var)
+        if t is None or t["type"] != typ:
+            probs.append("no %s template variable of type %s" % (var, typ))
+        elif default and [v["value"] for v in t["values"] if v.get("selected")] != [default]:
+            probs.append("%s does not default to %s" % (var, default))
+    if ":db:" not in by_var.get(":host:", {}).get("query", {}).get("influxql", ""):
+        probs.append(":host: does not list the hosts of the :db: database")
     grid = set()
     for c in dash["cells"]:
         w = "cell %r" % c.get("name")
@@ -426,34 +550,34 @@ def dashboard_problems(path, schema, values):
             probs.append("%s: legend needs both type and orientation" % w)
         if c.get("noteVisibility", "default") not in ("default", "showWhenNoData"):
             probs.append("%s: bad noteVisibility" % w)
+        for key in ("axes", "colors", "legend", "tableOptions", "fieldOptions", "timeFormat",
+                    "decimalPlaces", "note", "noteVisibility"):
+            if key not in c:
+                probs.append("%s: no %s (a Chronograf 1.7 export has it)" % (w, key))
         if not c["queries"]:
             probs.append("%s: no query" % w)
         for q in c["queries"]:
             text = q["query"]
             if q.get("type", "influxql") != "influxql" or q["queryConfig"].get("rawText") != text:
                 probs.append("%s: query type or rawText" % w)
-            if ":host:" not in text:
-                probs.append("%s: query ignores the host variable" % w)
-            meas, fields, tags = query_names(text)
-            if meas not in schema:
-                probs.append("%s: pfqmon does not emit %r" % (w, meas))
-                continue
-            for f in fields - schema[meas]["fields"]:
-                probs.append("%s: %s has no field %r" % (w, meas, f))
-            for t in tags - schema[meas]["tags"] - TELEGRAF_TAGS:
-                probs.append("%s: %s has no tag %r" % (w, meas, t))
-            for tag, val in re.findall(r'"(\w+)"\s*!?=\s*\'([^\']*)\'', text):
-                if tag in values and val not in values[tag]:
-                    probs.append("%s: %s is never %r" % (w, tag, val))
+            probs += _query_problems(w, text, schema, values)
+        if c["type"] == "table" and c["queries"]:
+            probs += _table_problems(w, c)
+        if c["type"].startswith("line"):
+            y = c.get("axes", {}).get("y", {})
+            if not y.get("label"):
+                probs.append("%s: the y axis has no label" % w)
+            if y.get("bounds", ["", ""])[0] != "0":
+                probs.append("%s: the y axis does not start at 0" % w)
     return probs
 
 
-def dashboard_queries(path, host):
+def dashboard_queries(path, host, db=DEFAULT_DB, rp=DEFAULT_RP):
     """[(cell name, query)] with the template variables replaced as
-    Chronograf replaces them (a tagValues variable becomes a quoted
-    string)."""
+    Chronograf 1.7 replaces them: a tagValues variable becomes a quoted
+    string, a databases one a quoted name, a text one its text."""
     d = json.load(open(path, encoding="utf-8"))
-    subst = dict(SUBSTITUTE, **{":host:": "'%s'" % host})
+    subst = dict(SUBSTITUTE, **{":host:": "'%s'" % host, ":db:": '"%s"' % db, ":rp:": rp})
     out = []
     for c in d["dashboard"]["cells"]:
         for q in c["queries"]:

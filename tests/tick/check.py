@@ -8,7 +8,12 @@
   - every vars file parses with jansson (tests/tools/jsoncheck) and
     declares exactly the script's vars, with the same types and defaults;
   - the dashboard parses with jansson, passes Chronograf's validation
-    rules, names only what pfqmon emits, and has the cells the admin needs;
+    rules, names only what pfqmon emits, reads :db:.:rp: (variables
+    defaulting to telegraf and autogen), carries a Chronograf 1.7 export's
+    column metadata for every table (fieldOptions for every column the
+    query makes, sortBy naming one of them, plain headers, the name
+    first), starts every graph's y axis at 0, has the cells the admin
+    needs, and is what dashboards/make_pfqmon.py writes;
   - the Telegraf snippets are valid TOML in the form pfqmon needs; each
     sudoers file passes visudo (its example lines too), names exact
     arguments on every line, and allows exactly the commands of its
@@ -130,6 +135,63 @@ def check_dashboard(schema, values):
     }
     missing = [k for k, ok in want.items() if not ok]
     tap(not missing, "dashboard: has every cell the admin needs", missing)
+    res = subprocess.run([sys.executable, "dashboards/make_pfqmon.py", "--print"],
+                         capture_output=True)
+    same = res.returncode == 0 and res.stdout == open(DASHBOARD, "rb").read()
+    tap(same, "dashboard: %s is what dashboards/make_pfqmon.py writes "
+        "(edit the script, run it, commit both)" % DASHBOARD, [res.stderr.decode()[-300:]])
+
+
+def check_dashboard_checker(schema, values):
+    """The dashboard rules must catch what Chronograf silently renders
+    wrong: a sort column that is not a column, columns without metadata,
+    a fixed database, a graph whose 200 line can sit on the bottom edge."""
+    import json
+    import tempfile
+    good = json.load(open(DASHBOARD))
+
+    def mutate(f):
+        d = json.loads(json.dumps(good))
+        f(d["dashboard"]["cells"], d)
+        return d
+
+    def table(cells):
+        return next(c for c in cells if c["type"] == "table")
+
+    def graph(cells):
+        return next(c for c in cells if c["type"] == "line")
+
+    def db(cells, d):
+        for c in cells:
+            for q in c["queries"]:
+                q["query"] = q["queryConfig"]["rawText"] = q["query"].replace(
+                    ":db:.:rp:", '"telegraf"."autogen"')
+    cases = {
+        "a sortBy that names no column (messages)":
+            lambda cells, d: table(cells)["tableOptions"]["sortBy"].update(internalName="messages"),
+        "fieldOptions that list only time":
+            lambda cells, d: table(cells).update(fieldOptions=[{"internalName": "time",
+                                                               "displayName": "",
+                                                               "visible": False}]),
+        "a measurement.field header":
+            lambda cells, d: table(cells)["fieldOptions"][1].update(displayName=""),
+        "the name column last":
+            lambda cells, d: table(cells)["fieldOptions"].append(
+                table(cells)["fieldOptions"].pop(0)),
+        "queries tied to telegraf.autogen": db,
+        "a graph autoscaled from its lowest value":
+            lambda cells, d: graph(cells)["axes"]["y"].update(bounds=["", ""]),
+        "a claimed Chronograf version it was not tested with":
+            lambda cells, d: d["meta"].update(chronografVersion="1.10.2"),
+    }
+    for what, f in cases.items():
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump(mutate(f), fh)
+        try:
+            tap(bool(tf.dashboard_problems(fh.name, schema, values)),
+                "dashboard: the checker rejects %s" % what)
+        finally:
+            os.unlink(fh.name)
 
 
 PAIRS = [("docs/telegraf/pfqmon-exec.conf", "docs/telegraf/sudoers.pfqmon-exec"),
@@ -283,13 +345,13 @@ def check_checker(schema):
 
 def main():
     picked = cases("schema", check_ticks, check_specific, check_checker, check_dashboard,
-                   check_telegraf, check_telegraf_checker)
+                   check_dashboard_checker, check_telegraf, check_telegraf_checker)
     schema, values = tf.load_schema(PFQMON)
     for case in picked:
         if case == "schema":
             tap(len(schema) == 9 and "postfix_queue_total" in schema,
                 "schema: pfqmon --schema lists its nine measurements", [sorted(schema)])
-        elif case is check_dashboard:
+        elif case in (check_dashboard, check_dashboard_checker):
             case(schema, values)
         elif case in (check_telegraf, check_telegraf_checker):
             case()

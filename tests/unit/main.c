@@ -52,6 +52,7 @@ main(void)
 	srunner_add_suite(sr, util_suite());
 	srunner_add_suite(sr, agentparts_suite());
 	srunner_add_suite(sr, select_suite());
+	srunner_add_suite(sr, cli_suite());
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);
 	failed = srunner_ntests_failed(sr);

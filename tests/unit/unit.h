@@ -23,6 +23,7 @@ Suite	*lp_suite(void);
 Suite	*util_suite(void);
 Suite	*agentparts_suite(void);
 Suite	*select_suite(void);
+Suite	*cli_suite(void);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {
