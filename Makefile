@@ -162,7 +162,7 @@ TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/bench/gen build/tests/uni
 # GROUP and CASE pick one test group and one case of it (tests/run.sh
 # --list names them); check-fast runs the groups that need neither root
 # nor a service.
-RUN_ARGS = $(if $(GROUP),'$(GROUP)') $(if $(CASE),'$(CASE)')
+RUN_ARGS = $(strip $(if $(GROUP),'$(GROUP)') $(if $(CASE),'$(CASE)'))
 
 testprogs: $(TEST_PROGS)
 
