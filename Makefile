@@ -55,7 +55,8 @@ DEP_CFLAGS = $(eval DEP_CFLAGS := $(call pkgconf,--cflags,libcurl jansson zlib))
 DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DEP_LIBS)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
-LIB_SRC	= rec qfile addr tagval siphash agg cache lp report spool postconf buf msg \
+LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report qdir pool \
+	  rescan tally spool postconf buf msg \
 	  xalloc child json settings config outq push sender clock sched closing priv \
 	  pqsource source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)

@@ -30,11 +30,11 @@
 #include "msg.h"
 #include "push.h"
 #include "report.h"
+#include "scan.h"
 #include "sched.h"
 #include "schema.h"
 #include "sender.h"
 #include "source.h"
-#include "spool.h"
 #include "xalloc.h"
 
 #define ONESHOT_ATTEMPTS	4	/* failed requests before a one-shot gives up */

@@ -15,7 +15,7 @@
  *	agg_rescan(a, now);			counts to zero, keys kept
  *
  * DESCRIPTION
- *	agg_add() turns the raw facts of a message (qfile.h) into report
+ *	agg_add() turns the raw facts of a message (qmsg.h) into report
  *	keys: the sender key, the domains and the bare client address
  *	(addr.h), cleaned for line protocol (tagval.h) before they are
  *	counted, so two raw values that clean to the same text are one row.
@@ -31,7 +31,7 @@
  *	a caller-owned struct agg_prep that needs nothing from the message
  *	afterwards. agg_commit() counts it; given a ref, it also records the
  *	message as key numbers so that agg_recount() can count it again in a
- *	later scan without the message (spool.c's cache). Key numbers stay
+ *	later scan without the message (the rescan cache). Key numbers stay
  *	valid across agg_rescan(), which sets every count to zero for the
  *	next scan and keeps the keys; agg_dead_keys() says how many of them
  *	no message used in the last scan, so the owner can start afresh
@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "qfile.h"
+#include "qmsg.h"
 #include "schema.h"
 
 /* 48 bytes: a spool holds far fewer than 2^32 files, so 32-bit counts. */

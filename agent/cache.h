@@ -13,7 +13,7 @@
  *
  * DESCRIPTION
  *	An entry is keyed by the file's identity (device and inode, see
- *	spool.c) and holds what spool.c needs to decide whether the file is
+ *	tally.h) and holds what rescan.c needs to decide whether the file is
  *	unchanged (queue, change time in nanoseconds, size) and what the
  *	file counted for: a verdict and, for a parsed message, an agg_ref
  *	whose key numbers belong to the one aggregate used with this cache.
@@ -25,7 +25,8 @@
  *	touched (files that left the queue) and compacts what is left, so
  *	memory follows the queue: about 100 bytes per queued file.
  *
- *	Not thread-safe: spool.c calls it from one thread at a time.
+ *	Not thread-safe: the scan calls it from one thread at a time
+ *	(rescan.h says how).
  */
 #ifndef PFQ_CACHE_H
 #define PFQ_CACHE_H

@@ -1,6 +1,6 @@
 /*
  * filter.h - which messages "pfqmon select" picks: pure matching of a
- * message's envelope facts (qfile.h) against the admin's filters.
+ * message's envelope facts (qmsg.h) against the admin's filters.
  *
  * SYNOPSIS
  *	struct filter f;
@@ -70,7 +70,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "qfile.h"
+#include "qmsg.h"
 #include "schema.h"
 
 #define FILTER_VALUES_MAX	64	/* alternatives per kind */

@@ -23,7 +23,7 @@
 #include "json.h"
 #include "msg.h"
 #include "pqsource.h"
-#include "qfile.h"
+#include "qmsg.h"
 #include "schema.h"
 #include "xalloc.h"
 

@@ -11,7 +11,7 @@
  * DESCRIPTION
  *	Runs Postfix's postqueue -j (any local user may, unless
  *	authorized_mailq_users says otherwise), reads one JSON object per
- *	line and hands each message to the sink (spool.h): queue, arrival
+ *	line and hands each message to the sink (scan.h): queue, arrival
  *	time, size, sender and the recipients still to deliver; a visitor
  *	also gets the queue ID, and a message without a valid one is then
  *	unparseable. Members it does not
@@ -40,7 +40,7 @@
 #include <stddef.h>
 
 #include "agg.h"
-#include "spool.h"
+#include "scan.h"
 
 #define PQ_LINE_MAX	(64u << 20)	/* bytes of one message's JSON */
 

@@ -49,13 +49,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define QF_VALUE_MAX		4096	/* bytes of a value that are read */
+#include "qmsg.h"
+
 #define QF_JUMP_LIMIT		10000	/* pointer jumps per file (Postfix's) */
 #define QF_READ_CHUNK		8192	/* bytes read at once */
 #define QF_WINDOW		65536	/* read window per parser */
-#define QF_DOMAIN_BYTES_MAX	(8u << 20)	/* recipient domains per message */
-#define QF_DOMAINS_MAX		65536	/* distinct runs of recipient domains */
-#define QF_QUEUE_ID_MAX		255	/* Postfix's mail_queue_id_ok() bound */
 
 enum qf_kind {
 	QF_KIND_QUEUE,		/* written by cleanup(8): C record first */
@@ -71,47 +69,6 @@ struct qf_input {
 	uint64_t size;		/* fstat size: nothing past it is read */
 	int64_t	mtime;		/* arrival of maildrop files without T */
 	enum qf_kind kind;
-};
-
-struct qf_str {
-	const char *p;		/* NULL: absent */
-	size_t	len;
-};
-
-/* One run of pending recipients with the same domain part. */
-struct qf_domain {
-	size_t	off;		/* into qf_msg.domain_base */
-	size_t	len;
-	uint64_t count;
-};
-
-/*
- * A message's pending recipient domains as runs, what qf_msg.domains
- * points at; every reader of Postfix's queue fills one. qf_domains_add()
- * takes one recipient address: the text from its last '@' on (or all of
- * it), merged with the run before when equal. Past QF_DOMAINS_MAX runs
- * or QF_DOMAIN_BYTES_MAX bytes, recipients are only counted in dropped.
- * Reused from message to message with qf_domains_reset().
- */
-struct qf_domains {
-	char   *text;		/* the runs' domain bytes */
-	size_t	len, cap;
-	struct qf_domain *runs;
-	size_t	n, runs_cap;
-	uint64_t dropped;
-};
-
-struct qf_msg {
-	int64_t	arrival;	/* epoch seconds */
-	uint64_t size;		/* content bytes (size record) or file size */
-	uint64_t rcpt_pending;	/* R records reached */
-	struct qf_str sender;	/* raw bytes; len 0 = null sender */
-	struct qf_str sasl_username;
-	struct qf_str client_address;	/* log_client_address if present */
-	const char *domain_base;
-	const struct qf_domain *domains;	/* raw text after the last '@' */
-	size_t	ndomains;
-	uint64_t domains_dropped;	/* pending recipients past the bounds */
 };
 
 #define QF_OK		0
@@ -131,14 +88,6 @@ struct qf_msg {
 typedef void (*qf_trace_fn)(void *ctx, uint64_t off, int type,
 	    const unsigned char *payload, size_t shown, size_t full_len,
 	    int segment);
-
-/* qf_queue_id_ok - Postfix's rule for a queue ID: 1 to 255 of [A-Za-z0-9_] */
-int	qf_queue_id_ok(const char *, size_t);
-
-void	qf_domains_init(struct qf_domains *);
-void	qf_domains_reset(struct qf_domains *);
-void	qf_domains_add(struct qf_domains *, const char *, size_t);
-void	qf_domains_free(struct qf_domains *);
 
 struct qf_parser;
 

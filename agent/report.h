@@ -37,8 +37,8 @@
 #include "buf.h"
 #include "closing.h"
 #include "pushstats.h"
+#include "scan.h"
 #include "settings.h"
-#include "spool.h"
 
 struct report_opts {
 	size_t	top;			/* rows per breakdown; 0 = all */

@@ -21,6 +21,7 @@
 #include "priv.h"
 #include "schema.h"
 #include "source.h"
+#include "spool.h"
 #include "xalloc.h"
 
 #define THREADS_MAX	8	/* past that the disk, not the CPU, sets the pace */

@@ -33,7 +33,7 @@
  *	kind of source and -c stay (the agent refuses a reload that changes
  *	them).
  *
- *	source_read() reads the queue once into the sink (spool.h), with
+ *	source_read() reads the queue once into the sink (scan.h), with
  *	the rescan cache for the files when one is given.
  *
  *	source_follow() is for the agent, before each scan: when the queue
@@ -56,8 +56,8 @@
 #include <stddef.h>
 
 #include "cache.h"
+#include "scan.h"
 #include "settings.h"
-#include "spool.h"
 
 #define SOURCE_DEFAULT_QUEUE_DIR	"/var/spool/postfix"
 

@@ -1,163 +1,68 @@
 /*
- * spool.c - the queue directory walker (see spool.h).
+ * spool.c - one scan of a queue directory (see spool.h): walk its queues
+ * (qdir.c), read their files on every thread (pool.c) unless the rescan
+ * cache can tell them (rescan.c), and count each file once (tally.c).
  *
- * Trusts nothing below the queue directory: names, file types, modes and
+ * Trusts nothing below the queue directory: file types, modes and
  * contents are all checked before use, and a file that disappears while
  * it is being looked at is an everyday event, not an error.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "cache.h"
 #include "msg.h"
+#include "pool.h"
+#include "qdir.h"
+#include "qfile.h"
+#include "rescan.h"
 #include "spool.h"
+#include "tally.h"
 #include "xalloc.h"
 
-#define REL_PATH_MAX	256		/* queue-relative path, for messages */
-#define BATCH_MAX	2048		/* directory entries handed out at once */
-#define COMMIT_MAX	32		/* parsed files counted per lock taken */
-#define RACY_NS		1000000000LL	/* change-time granularity margin */
-
-/* Set of (device, inode) keys of the files counted in this scan. */
-struct inoset {
-	uint64_t *slot;			/* 0 is empty */
-	size_t	mask;
-	size_t	n;
-};
+#define REL_PATH_MAX	256		/* queue directory path, for messages */
 
 /* What fstatat(2) said about a file, for the cache lookup. */
 struct probe {
-	uint64_t key;
-	int64_t	ctime_ns;
-	uint64_t size;
+	struct rescan_facts f;
 	int	usable;			/* a complete regular file */
 };
 
+_Static_assert(QDIR_BATCH_MAX <= 65536, "todo holds uint16_t indices");
+
+/* One thread's parser, counters, and files read but not yet counted. */
+struct worker {
+	struct qf_parser *parser;
+	struct tally_local *local;
+	struct scan_stats st;
+};
+
 /*
- * Names of one directory's files, read by the main thread, and the ones
- * still to be scanned (todo: indices into off).
+ * One directory's files, from the walker, and the ones still to be
+ * scanned (todo: indices into the walker's batch).
  */
 struct batch {
-	struct buf names;		/* NUL-terminated, one after another */
-	size_t	off[BATCH_MAX];
-	uint16_t todo[BATCH_MAX];
-	size_t	n, ntodo;
-	struct probe probe[BATCH_MAX];
+	const struct qdir_batch *files;
+	uint16_t todo[QDIR_BATCH_MAX];
+	size_t	ntodo;
+	struct probe probe[QDIR_BATCH_MAX];
 };
 
-enum phase { PHASE_PROBE, PHASE_SCAN };
-
-/* A file parsed (or found unparseable) but not yet counted. */
-struct pending {
-	uint64_t key;
-	int64_t	ctime_ns;
-	uint64_t size;			/* file size */
-	int	parsed;			/* else unparseable */
-};
-
-struct walker;
-
-/*
- * One scanning thread: its parser, its counters, and the files it read
- * but has not yet counted (with their keys cleaned and hashed).
- */
-struct worker {
-	struct walker *W;
-	struct qf_parser *parser;
-	struct agg_prep prep[COMMIT_MAX];
-	struct pending pending[COMMIT_MAX];
-	size_t	npending;
-	struct scan_stats st;
-	pthread_t tid;
-};
-
-struct walker {
-	struct agg *agg;		/* shared; under lock; or NULL with: */
-	scan_visit_fn visit;		/* under lock */
-	void   *visit_ctx;
-	struct cache *cache;		/* shared; under lock; or NULL */
-	struct inoset seen;		/* shared; under lock */
-	pthread_mutex_t lock;
-	dev_t	dev;			/* device of the queue directory */
-	int64_t	racy_ns;		/* files changed since are read again */
-	struct worker *workers;		/* [0] is the main thread */
+/* One scan: its parts, and the batch in hand. */
+struct spool {
+	struct pool *pool;
+	struct worker *workers;		/* one per thread; [0] is the caller */
 	size_t	nworkers;
-	/* The batch in hand, published under plock; taken with next. */
-	pthread_mutex_t plock;
-	pthread_cond_t go, done;
-	unsigned gen;			/* batches published so far */
-	size_t	active;			/* helpers not yet done with it */
-	int	stop;
-	enum phase phase;
+	struct tally *tally;
+	struct rescan rescan;
 	struct batch batch;
-	atomic_size_t next;
-	int	dfd;
-	enum pfq_queue q;
-	const char *rel;
+	enum pfq_queue q;		/* the queue being walked */
 };
-
-/* inoset_slot - where key is, or the empty slot where it would go */
-static size_t
-inoset_slot(const struct inoset *s, uint64_t key)
-{
-	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
-	size_t	i;
-
-	for (i = (size_t)(h >> 32 ^ h) & s->mask; s->slot[i] && s->slot[i] != key;
-	    i = (i + 1) & s->mask)
-		;
-	return i;
-}
-
-/* inoset_add - remember key; returns 0 if it was already there */
-static int
-inoset_add(struct inoset *s, uint64_t key)
-{
-	size_t	i, nslots;
-	uint64_t *old;
-
-	if (s->slot == NULL || (s->n + 1) * 4 > (s->mask + 1) * 3) {
-		old = s->slot;
-		nslots = old ? (s->mask + 1) * 2 : 1024;
-		s->slot = xcalloc(nslots, sizeof(*s->slot));
-		s->mask = nslots - 1;
-		for (i = 0; old && i < nslots / 2; i++)
-			if (old[i])
-				s->slot[inoset_slot(s, old[i])] = old[i];
-		free(old);
-	}
-	i = inoset_slot(s, key);
-	if (s->slot[i])
-		return 0;
-	s->slot[i] = key;
-	s->n++;
-	return 1;
-}
-
-/*
- * file_key - identity of a file for duplicate detection. The spool lives
- * on one file system, so the inode alone is exact; a file on another
- * device (a hash directory that is a mount point) gets a mixed key.
- */
-static uint64_t
-file_key(const struct walker *W, const struct stat *sb)
-{
-	uint64_t key = (uint64_t)sb->st_ino;
-
-	if (sb->st_dev != W->dev)
-		key ^= ((uint64_t)sb->st_dev + 1) * 0xc2b2ae3d27d4eb4fULL;
-	return key ? key : 1;
-}
 
 /* fd_pread - the queue-file parser's read function */
 static ssize_t
@@ -184,13 +89,6 @@ note(const char *rel, const char *name, const char *what)
 		    what);
 }
 
-/* ctime_ns - a file's change time in nanoseconds */
-static int64_t
-ctime_ns(const struct stat *sb)
-{
-	return (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
-}
-
 /* complete - a regular file that cleanup or postdrop finished writing */
 static int
 complete(const struct stat *sb, enum pfq_queue q)
@@ -199,138 +97,56 @@ complete(const struct stat *sb, enum pfq_queue q)
 	    && (q == Q_CORRUPT || (sb->st_mode & S_IRWXU) == S_IRWXU);
 }
 
-/* remember - what a file just read said, for the next scan (under lock) */
-static struct cache_entry *
-remember(struct walker *W, enum pfq_queue q, const struct pending *p)
+/* facts - what the cache and the tally want of a file's stat */
+static void
+facts(const struct spool *sp, const struct stat *sb, struct rescan_facts *f)
 {
-	struct cache_entry *e = cache_put(W->cache, p->key);
-
-	e->ctime_ns = p->ctime_ns;
-	e->size = p->size;
-	e->queue = (uint8_t)q;
-	e->verdict = p->parsed ? CACHE_PARSED : CACHE_UNPARSEABLE;
-	/* A change within the time stamp's granularity could be missed. */
-	e->racy = p->ctime_ns >= W->racy_ns;
-	e->ref.size = p->size;
-	return e;
+	f->key = tally_key(sp->tally, sb);
+	f->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000
+	    + sb->st_ctim.tv_nsec;
+	f->size = (uint64_t)sb->st_size;
 }
 
-/*
- * commit - count the worker's pending files into the shared aggregate,
- * each unless the same file was counted already in this scan (a rename
- * caught in two queues), and remember them in the cache. The lock is
- * taken once for up to COMMIT_MAX files, and keys were cleaned and
- * hashed before, so the critical section is short and rarely contended.
- */
+/* count_parsed - hand the result of reading one file to the counters */
 static void
-commit(struct worker *w, enum pfq_queue q)
-{
-	struct walker *W = w->W;
-	const struct pending *p;
-	struct cache_entry *e;
-	size_t	i;
-
-	if (w->npending == 0)
-		return;
-	pthread_mutex_lock(&W->lock);
-	for (i = 0; i < w->npending; i++) {
-		p = &w->pending[i];
-		if (!p->parsed) {
-			/* The corrupt queue holds exactly such files: count them. */
-			if (q == Q_CORRUPT && inoset_add(&W->seen, p->key))
-				agg_add_unparsed(W->agg, q, p->size);
-			if (W->cache)
-				(void)remember(W, q, p);
-		} else if (!inoset_add(&W->seen, p->key)) {
-			w->st.duplicates++;
-		} else if (W->cache) {
-			e = remember(W, q, p);
-			agg_commit(W->agg, q, &w->prep[i], &e->ref,
-			    cache_pool(W->cache));
-			w->st.parsed++;
-		} else {
-			agg_commit(W->agg, q, &w->prep[i], NULL, NULL);
-			w->st.parsed++;
-		}
-	}
-	pthread_mutex_unlock(&W->lock);
-	w->npending = 0;
-}
-
-/*
- * visit_parsed - hand a parsed message to the sink's visitor, once per
- * scan. Taking the lock per message costs little next to opening the
- * file, and spares every visitor its own locking.
- */
-static void
-visit_parsed(struct worker *w, enum pfq_queue q, uint64_t key,
+count_parsed(struct spool *sp, struct worker *w, int rc, const struct stat *sb,
     const struct qf_msg *m, const char *name)
 {
-	struct walker *W = w->W;
-
-	pthread_mutex_lock(&W->lock);
-	if (!inoset_add(&W->seen, key)) {
-		w->st.duplicates++;
-	} else {
-		w->st.parsed++;
-		W->visit(W->visit_ctx, q, name, strlen(name), m);
-	}
-	pthread_mutex_unlock(&W->lock);
-}
-
-/* count_parsed - hand the result of one file to the counters */
-static void
-count_parsed(struct worker *w, int rc, enum pfq_queue q,
-    const struct stat *sb, const struct qf_msg *m, const char *rel,
-    const char *name)
-{
-	struct pending *p = &w->pending[w->npending];
+	struct rescan_facts f;
 	char	why[160];
 
-	p->key = file_key(w->W, sb);
-	p->ctime_ns = ctime_ns(sb);
-	p->size = (uint64_t)sb->st_size;
+	facts(sp, sb, &f);
 	switch (rc) {
 	case QF_OK:
-		if (w->W->visit) {
-			visit_parsed(w, q, p->key, m, name);
-			return;
-		}
-		agg_prepare(w->W->agg, &w->prep[w->npending], m);
-		p->parsed = 1;
+		tally_parsed(sp->tally, w->local, sp->q, &f, m, name, &w->st);
 		break;
 	case QF_CORRUPT:
-		w->st.unparseable++;
 		snprintf(why, sizeof(why), "not a valid queue file: %s at offset %llu",
 		    qf_error(w->parser),
 		    (unsigned long long)qf_error_offset(w->parser));
-		note(rel, name, why);
-		if (w->W->visit || (q != Q_CORRUPT && w->W->cache == NULL))
-			return;		/* nothing to count or remember */
-		p->parsed = 0;
+		note(sp->batch.files->rel, name, why);
+		tally_unparseable(sp->tally, w->local, sp->q, &f, &w->st);
 		break;
 	default:
 		w->st.errors++;
 		snprintf(why, sizeof(why), "read error: %s",
 		    strerror(qf_errno(w->parser)));
-		note(rel, name, why);
-		return;
+		note(sp->batch.files->rel, name, why);
+		break;
 	}
-	if (++w->npending == COMMIT_MAX)
-		commit(w, q);
 }
 
 /* scan_file - open, check and parse one queue file (any thread) */
 static void
-scan_file(struct worker *w, int dfd, const char *name, enum pfq_queue q,
-    const char *rel)
+scan_file(struct spool *sp, struct worker *w, const char *name)
 {
+	const char *rel = sp->batch.files->rel;
 	struct stat sb;
 	struct qf_input in;
 	struct qf_msg m;
 	int	fd, rc;
 
-	fd = openat(dfd, name,
+	fd = openat(sp->batch.files->dfd, name,
 	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -348,328 +164,127 @@ scan_file(struct worker *w, int dfd, const char *name, enum pfq_queue q,
 		note(rel, name, strerror(errno));
 	} else if (!S_ISREG(sb.st_mode)) {
 		w->st.ignored++;
-	} else if (!complete(&sb, q)) {
+	} else if (!complete(&sb, sp->q)) {
 		w->st.skipped++;	/* cleanup or postdrop still writing */
 	} else {
 		in.read = fd_pread;
 		in.ctx = &fd;
 		in.size = (uint64_t)sb.st_size;
 		in.mtime = (int64_t)sb.st_mtime;
-		in.kind = q == Q_MAILDROP ? QF_KIND_MAILDROP : QF_KIND_QUEUE;
+		in.kind = sp->q == Q_MAILDROP ? QF_KIND_MAILDROP
+		    : QF_KIND_QUEUE;
 		rc = qf_parse(w->parser, &in, &m);
-		count_parsed(w, rc, q, &sb, &m, rel, name);
+		count_parsed(sp, w, rc, &sb, &m, name);
 	}
 	close(fd);
 }
 
 /* probe_file - stat one file for the cache lookup (any thread) */
 static void
-probe_file(struct walker *W, int dfd, const char *name, enum pfq_queue q,
-    struct probe *pr)
+probe_file(struct spool *sp, const char *name, struct probe *pr)
 {
 	struct stat sb;
 
-	pr->usable = fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0
-	    && complete(&sb, q);
-	if (pr->usable) {
-		pr->key = file_key(W, &sb);
-		pr->ctime_ns = ctime_ns(&sb);
-		pr->size = (uint64_t)sb.st_size;
-	}
+	pr->usable = fstatat(sp->batch.files->dfd, name, &sb,
+	    AT_SYMLINK_NOFOLLOW) == 0 && complete(&sb, sp->q);
+	if (pr->usable)
+		facts(sp, &sb, &pr->f);
 }
 
-/* work - take files of the published batch until there are none left */
+/* probe_job - stat file j of the batch for the cache lookup (a pool job) */
 static void
-work(struct worker *w)
+probe_job(void *ctx, size_t thread, size_t j)
 {
-	struct walker *W = w->W;
-	struct batch *B = &W->batch;
-	size_t	i;
+	struct spool *sp = ctx;
+	struct batch *batch = &sp->batch;
 
-	while ((i = atomic_fetch_add(&W->next, 1)) < B->ntodo) {
-		const char *name = B->names.data + B->off[B->todo[i]];
-
-		if (W->phase == PHASE_PROBE)
-			probe_file(W, W->dfd, name, W->q, &B->probe[B->todo[i]]);
-		else
-			scan_file(w, W->dfd, name, W->q, W->rel);
-	}
-	if (W->phase == PHASE_SCAN)
-		commit(w, W->q);
+	(void)thread;
+	probe_file(sp, qdir_name(batch->files, j), &batch->probe[j]);
 }
 
-/* helper - a scanning thread: wait for a batch, work, report done */
-static void *
-helper(void *arg)
-{
-	struct worker *w = arg;
-	struct walker *W = w->W;
-	unsigned seen = 0;
-
-	pthread_mutex_lock(&W->plock);
-	for (;;) {
-		while (W->gen == seen && !W->stop)
-			pthread_cond_wait(&W->go, &W->plock);
-		if (W->stop)
-			break;
-		seen = W->gen;
-		pthread_mutex_unlock(&W->plock);
-		work(w);
-		pthread_mutex_lock(&W->plock);
-		if (--W->active == 0)
-			pthread_cond_signal(&W->done);
-	}
-	pthread_mutex_unlock(&W->plock);
-	return NULL;
-}
-
-/* run_phase - every thread works on the batch's todo list until done */
+/* scan_job - scan the batch's j-th file to scan (a pool job) */
 static void
-run_phase(struct walker *W, enum phase phase)
+scan_job(void *ctx, size_t thread, size_t j)
 {
-	pthread_mutex_lock(&W->plock);
-	W->phase = phase;
-	atomic_store(&W->next, 0);
-	W->active = W->nworkers - 1;
-	W->gen++;
-	pthread_cond_broadcast(&W->go);
-	pthread_mutex_unlock(&W->plock);
-	work(&W->workers[0]);
-	pthread_mutex_lock(&W->plock);
-	while (W->active > 0)
-		pthread_cond_wait(&W->done, &W->plock);
-	pthread_mutex_unlock(&W->plock);
+	struct spool *sp = ctx;
+	struct batch *batch = &sp->batch;
+
+	scan_file(sp, &sp->workers[thread],
+	    qdir_name(batch->files, batch->todo[j]));
+}
+
+/* scan_done - a thread's share of the batch is scanned: count it */
+static void
+scan_done(void *ctx, size_t thread)
+{
+	struct spool *sp = ctx;
+	struct worker *w = &sp->workers[thread];
+
+	tally_flush(sp->tally, w->local, &w->st);
 }
 
 /*
- * reuse - count a probed file from the cache if it is unchanged since it
- * was read; returns 0 if it must be read. Main thread, helpers idle.
- */
-static int
-reuse(struct walker *W, const struct probe *pr, enum pfq_queue q)
-{
-	struct scan_stats *st = &W->workers[0].st;
-	struct cache_entry *e;
-
-	if (!pr->usable || (e = cache_find(W->cache, pr->key)) == NULL
-	    || e->racy || e->queue != q || e->ctime_ns != pr->ctime_ns
-	    || e->size != pr->size)
-		return 0;
-	if (e->verdict == CACHE_UNPARSEABLE) {
-		st->unparseable++;
-		if (q == Q_CORRUPT && inoset_add(&W->seen, pr->key))
-			agg_add_unparsed(W->agg, q, e->ref.size);
-	} else if (!inoset_add(&W->seen, pr->key)) {
-		st->duplicates++;
-		return 1;
-	} else {
-		agg_recount(W->agg, q, &e->ref, cache_drefs(W->cache));
-		st->parsed++;
-	}
-	cache_hit(W->cache, e);
-	st->cached++;
-	return 1;
-}
-
-/*
- * run_batch - scan the collected files of one directory with every
+ * scan_batch - scan the files of one directory's batch with every
  * thread. With a filled cache, first stat them all and count the
  * unchanged ones from the cache; only the rest is opened and parsed.
  */
 static void
-run_batch(struct walker *W, int dfd, enum pfq_queue q, const char *rel)
+scan_batch(void *ctx, const struct qdir_batch *files)
 {
-	struct batch *B = &W->batch;
+	struct spool *sp = ctx;
+	struct batch *batch = &sp->batch;
+	struct cache_entry *e;
 	size_t	i, n;
 
-	if (B->n == 0)
-		return;
-	W->dfd = dfd;
-	W->q = q;
-	W->rel = rel;
-	for (i = 0; i < B->n; i++)
-		B->todo[i] = (uint16_t)i;
-	B->ntodo = B->n;
-	if (W->cache && cache_size(W->cache) > 0) {
-		run_phase(W, PHASE_PROBE);
-		for (i = n = 0; i < B->n; i++)
-			if (!reuse(W, &B->probe[i], q))
-				B->todo[n++] = (uint16_t)i;
-		B->ntodo = n;
-	}
-	if (B->ntodo > 0)
-		run_phase(W, PHASE_SCAN);
-	B->n = 0;
-	buf_reset(&B->names);
-}
+	batch->files = files;
+	for (i = 0; i < files->n; i++)
+		batch->todo[i] = (uint16_t)i;
+	batch->ntodo = files->n;
+	if (rescan_ready(&sp->rescan)) {
+		pool_run(sp->pool, files->n, probe_job, NULL, sp);
+		/* Counted from the cache without the lock: helpers are idle. */
+		for (i = n = 0; i < files->n; i++) {
+			const struct probe *pr = &batch->probe[i];
 
-/* batch_add - one more file name for the next batch */
-static void
-batch_add(struct walker *W, const char *name, size_t len)
-{
-	W->batch.off[W->batch.n++] = W->batch.names.len;
-	buf_add(&W->batch.names, name, len + 1);	/* with its NUL */
-}
-
-/* is_subdir - is this entry a directory (without following links)? */
-static int
-is_subdir(DIR *d, const struct dirent *de)
-{
-	struct stat sb;
-
-	if (de->d_type == DT_DIR)
-		return 1;
-	if (de->d_type != DT_UNKNOWN)
-		return 0;
-	if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return 0;
-	return S_ISDIR(sb.st_mode);
-}
-
-static void walk_dir(struct walker *, int, enum pfq_queue, int, const char *);
-
-/* descend - walk a one-character (hash) subdirectory */
-static void
-descend(struct walker *W, DIR *d, const char *name, enum pfq_queue q,
-    int depth, const char *rel)
-{
-	char	sub[REL_PATH_MAX];
-	int	fd;
-
-	fd = openat(dirfd(d), name,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return;		/* removed since readdir: nothing to count */
-		W->workers[0].st.errors++;
-		msg_warn("cannot open %s/%s: %s", rel, name, strerror(errno));
-		return;
-	}
-	snprintf(sub, sizeof(sub), "%s/%s", rel, name);
-	walk_dir(W, fd, q, depth + 1, sub);
-}
-
-/*
- * walk_dir - visit every entry of a queue directory; takes over dfd.
- * Files are scanned in batches by all threads; hash subdirectories are
- * walked after the files of their parent.
- */
-static void
-walk_dir(struct walker *W, int dfd, enum pfq_queue q, int depth,
-    const char *rel)
-{
-	struct scan_stats *st = &W->workers[0].st;
-	struct dirent *de;
-	char	subdirs[256];
-	size_t	nsub = 0, len, i;
-	DIR    *d;
-
-	if ((d = fdopendir(dfd)) == NULL) {
-		st->errors++;
-		msg_warn("cannot read %s: %s", rel, strerror(errno));
-		close(dfd);
-		return;
-	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL)
-			break;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		len = strlen(de->d_name);
-		/* Hash directories, as Postfix's mail_scan_dir_next() finds them. */
-		if (len == 1 && q != Q_MAILDROP && depth < SPOOL_DEPTH_MAX
-		    && is_subdir(d, de)) {
-			if (nsub < sizeof(subdirs))
-				subdirs[nsub++] = de->d_name[0];
-			continue;
+			if (pr->usable && (e = rescan_match(&sp->rescan, sp->q,
+			    &pr->f)) != NULL)
+				tally_cached(sp->tally, sp->q, e,
+				    &sp->workers[0].st);
+			else
+				batch->todo[n++] = (uint16_t)i;
 		}
-		st->files++;
-		if (!qf_queue_id_ok(de->d_name, len)
-		    || (de->d_type != DT_UNKNOWN && de->d_type != DT_REG)) {
-			st->ignored++;
-			continue;
-		}
-		batch_add(W, de->d_name, len);
-		if (W->batch.n == BATCH_MAX)
-			run_batch(W, dirfd(d), q, rel);
+		batch->ntodo = n;
 	}
-	if (errno != 0) {
-		st->errors++;
-		msg_warn("cannot read %s: %s", rel, strerror(errno));
-	}
-	run_batch(W, dirfd(d), q, rel);
-	for (i = 0; i < nsub; i++) {
-		char	name[2] = {subdirs[i], '\0'};
-
-		descend(W, d, name, q, depth, rel);
-	}
-	closedir(d);
+	if (batch->ntodo > 0)
+		pool_run(sp->pool, batch->ntodo, scan_job, scan_done, sp);
 }
 
-/* prep_init, prep_free - a worker's pending files */
+/* start_workers - a worker for each of nthreads, then the threads */
 static void
-prep_init(struct worker *w)
+start_workers(struct spool *sp, unsigned nthreads)
 {
 	size_t	i;
 
-	for (i = 0; i < COMMIT_MAX; i++)
-		agg_prep_init(&w->prep[i]);
-}
-
-static void
-prep_free(struct worker *w)
-{
-	size_t	i;
-
-	for (i = 0; i < COMMIT_MAX; i++)
-		agg_prep_free(&w->prep[i]);
-}
-
-/* start_workers - the main thread's worker and nthreads - 1 helpers */
-static void
-start_workers(struct walker *W, size_t nthreads)
-{
-	size_t	i;
-	int	err;
-
-	W->workers = xcalloc(nthreads, sizeof(*W->workers));
-	W->nworkers = 1;
-	W->workers[0].W = W;
-	W->workers[0].parser = qf_parser_create();
-	prep_init(&W->workers[0]);
-	for (i = 1; i < nthreads; i++) {
-		struct worker *w = &W->workers[i];
-
-		w->W = W;
-		w->parser = qf_parser_create();
-		prep_init(w);
-		if ((err = pthread_create(&w->tid, NULL, helper, w)) != 0) {
-			qf_parser_free(w->parser);
-			prep_free(w);
-			msg_warn("cannot start scan thread %zu: %s; using %zu", i,
-			    strerror(err), W->nworkers);
-			break;
-		}
-		W->nworkers++;
+	/* Parsers first: the first one is made before any other thread runs. */
+	sp->workers = xcalloc(nthreads, sizeof(*sp->workers));
+	sp->nworkers = nthreads;
+	for (i = 0; i < nthreads; i++) {
+		sp->workers[i].parser = qf_parser_create();
+		sp->workers[i].local = tally_local_create();
 	}
+	sp->pool = pool_create(nthreads);
 }
 
-/* stop_workers - end the helpers and add up every worker's counters */
+/* stop_workers - end the threads and add up every worker's counters */
 static void
-stop_workers(struct walker *W, struct scan_stats *st)
+stop_workers(struct spool *sp, struct scan_stats *st)
 {
 	size_t	i;
 
-	pthread_mutex_lock(&W->plock);
-	W->stop = 1;
-	pthread_cond_broadcast(&W->go);
-	pthread_mutex_unlock(&W->plock);
-	for (i = 0; i < W->nworkers; i++) {
-		const struct scan_stats *s = &W->workers[i].st;
+	pool_free(sp->pool);
+	for (i = 0; i < sp->nworkers; i++) {
+		const struct scan_stats *s = &sp->workers[i].st;
 
-		if (i > 0)
-			pthread_join(W->workers[i].tid, NULL);
 		st->files += s->files;
 		st->parsed += s->parsed;
 		st->skipped += s->skipped;
@@ -679,10 +294,10 @@ stop_workers(struct walker *W, struct scan_stats *st)
 		st->duplicates += s->duplicates;
 		st->errors += s->errors;
 		st->cached += s->cached;
-		qf_parser_free(W->workers[i].parser);
-		prep_free(&W->workers[i]);
+		qf_parser_free(sp->workers[i].parser);
+		tally_local_free(sp->workers[i].local);
 	}
-	free(W->workers);
+	free(sp->workers);
 }
 
 /*
@@ -727,9 +342,11 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	static const enum pfq_queue order[] = {
 		Q_MAILDROP, Q_ACTIVE, Q_INCOMING, Q_DEFERRED, Q_HOLD, Q_CORRUPT,
 	};
+	struct cache *cache = to->visit ? NULL : opts->cache;
+	unsigned nthreads = opts->threads ? opts->threads : 1;
 	char	safe[REL_PATH_MAX];
-	struct walker W;
-	struct timespec now;
+	struct spool sp;
+	struct qdir *walker;
 	struct stat sb;
 	size_t	i;
 	int	root, fd, rc = 0;
@@ -743,7 +360,7 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	}
 
 	memset(st, 0, sizeof(*st));
-	memset(&W, 0, sizeof(W));
+	memset(&sp, 0, sizeof(sp));
 	printable_for_log(safe, sizeof(safe), dir, strlen(dir));
 	root = opts->queue_fd >= 0 ? fcntl(opts->queue_fd, F_DUPFD_CLOEXEC, 0)
 	    : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -758,21 +375,10 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 		close(root);
 		return -1;
 	}
-	W.agg = to->agg;
-	W.visit = to->visit;
-	W.visit_ctx = to->ctx;
-	W.cache = to->visit ? NULL : opts->cache;
-	W.dev = sb.st_dev;
-	clock_gettime(CLOCK_REALTIME, &now);
-	W.racy_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - RACY_NS;
-	if (W.cache)
-		cache_begin(W.cache);
-	buf_init(&W.batch.names);
-	pthread_mutex_init(&W.lock, NULL);
-	pthread_mutex_init(&W.plock, NULL);
-	pthread_cond_init(&W.go, NULL);
-	pthread_cond_init(&W.done, NULL);
-	start_workers(&W, opts->threads ? opts->threads : 1);
+	rescan_begin(&sp.rescan, cache);
+	sp.tally = tally_create(to, cache ? &sp.rescan : NULL, sb.st_dev);
+	start_workers(&sp, nthreads);
+	walker = qdir_create(scan_batch, &sp);
 	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = names[order[i]];
 
@@ -791,18 +397,16 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 			rc = -1;
 			break;
 		}
-		walk_dir(&W, fd, order[i], 0, name);
+		sp.q = order[i];
+		/* maildrop is flat, as pickup reads it */
+		qdir_walk(walker, fd, name, order[i] == Q_MAILDROP ? 0 :
+		    QDIR_DEPTH_MAX, &sp.workers[0].st);
 	}
-	stop_workers(&W, st);
+	qdir_free(walker);
+	stop_workers(&sp, st);
 	/* After a failed scan the cache keeps what the next one may reuse. */
-	if (W.cache && rc == 0)
-		cache_sweep(W.cache);
-	pthread_mutex_destroy(&W.lock);
-	pthread_mutex_destroy(&W.plock);
-	pthread_cond_destroy(&W.go);
-	pthread_cond_destroy(&W.done);
-	buf_free(&W.batch.names);
-	free(W.seen.slot);
+	rescan_end(&sp.rescan, rc == 0);
+	tally_free(sp.tally);
 	close(root);
 	return rc;
 }

@@ -9,31 +9,34 @@
  *
  * DESCRIPTION
  *	Visits maildrop (flat, as pickup does), active, incoming, deferred,
- *	hold and corrupt. In every queue but maildrop it descends into every
- *	one-character subdirectory at any depth, as Postfix's own scanner
- *	does, so hashed queues are found whatever hash_queue_names,
- *	hash_queue_depth and the queue ID style say. Each directory entry is
- *	read once; each queue file is opened once, read with pread(2) and
- *	parsed by qfile.c, and its facts go to the aggregator.
+ *	hold and corrupt, in showq's order. In every queue but maildrop the
+ *	walker (qdir.h) descends into every one-character subdirectory up to
+ *	QDIR_DEPTH_MAX levels, as Postfix's own scanner does, so hashed
+ *	queues are found whatever hash_queue_names, hash_queue_depth and the
+ *	queue ID style say. Each directory entry is read once; each queue
+ *	file is opened once, read with pread(2) and parsed by qfile.c, and
+ *	its facts go to the sink (scan.h).
  *
  *	A file counts only when it is complete: a regular file whose owner
  *	permissions are rwx (cleanup and postdrop set the execute bit last).
  *	Files in the corrupt queue are counted whatever their mode.
  *
- *	opts->threads threads open and parse files (the calling thread is one of
- *	them): the calling thread reads each directory and hands its files
- *	out in batches of at most BATCH_MAX names, so memory stays bounded
- *	however large a directory grows; each thread has its own parser, and
- *	counting a file into the one aggregate is the only step under a
- *	lock.
+ *	opts->threads threads open and parse files (pool.h; the calling
+ *	thread is one of them): the calling thread reads each directory and
+ *	hands its files out in batches of at most QDIR_BATCH_MAX names, so
+ *	memory stays bounded however large a directory grows; each thread
+ *	has its own parser, and counting a file into the one aggregate
+ *	(tally.h, which also sees that a file moved mid-scan counts once) is
+ *	the only step under a lock.
  *
  *	With a cache (cache.h; the agent keeps one, and the aggregate, across
  *	scans), the files of each batch are first only stat-ed: one whose
  *	queue, inode, change time and size match what the cache says, and
  *	that was not changed within RACY_NS before the scan that read it, is
- *	counted from the cache without being opened (and counted in cached).
- *	Everything else is read as above and the cache remembers it. After a
- *	complete scan the cache forgets the files the scan did not find.
+ *	counted from the cache without being opened (and counted in cached;
+ *	rescan.h). Everything else is read as above and the cache remembers
+ *	it. After a complete scan the cache forgets the files the scan did
+ *	not find.
  *
  *	opts->queues limits the walk to some queues (select reads only those
  *	a match can be in); a queue left out is not opened at all.
@@ -45,14 +48,17 @@
  *
  *	Every entry considered ends in exactly one scan counter, so files =
  *	parsed + skipped + vanished + unparseable + ignored + duplicates +
- *	errors (see docs/metrics.md).
+ *	errors (see docs/metrics.md): the walker counts files, and the
+ *	entries it ignores or cannot read; the reading thread counts a file
+ *	that vanished, is not regular, is still being written or cannot be
+ *	read; the tally counts the rest.
  *
  * SECURITY
  *	Read-only: files are opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC
  *	and never locked, written, renamed or chmod-ed. Directories are
  *	opened relative to their parent with O_NOFOLLOW, so a symbolic link
  *	cannot lead the walk out of the spool; recursion is bounded by
- *	SPOOL_DEPTH_MAX. Names that are not queue IDs are not opened.
+ *	QDIR_DEPTH_MAX. Names that are not queue IDs are not opened.
  *
  * DIAGNOSTICS
  *	Returns -1 with a message in err when the queue directory or one of
@@ -68,38 +74,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agg.h"
 #include "cache.h"
-
-#define SPOOL_DEPTH_MAX	16		/* hash levels followed */
-
-struct scan_stats {
-	uint64_t files;		/* entries considered (not hash dirs) */
-	uint64_t parsed;	/* complete queue files that were counted */
-	uint64_t skipped;	/* still being written (owner not rwx) */
-	uint64_t vanished;	/* gone between readdir and open (ENOENT) */
-	uint64_t unparseable;	/* not a valid queue file */
-	uint64_t ignored;	/* not a queue file: name, type, link */
-	uint64_t duplicates;	/* same file seen twice (moved mid-scan) */
-	uint64_t errors;	/* I/O or permission errors */
-	uint64_t cached;	/* parsed or unparseable, told by the cache */
-	uint64_t duration_us;	/* filled in by the caller */
-};
-
-/*
- * Where a reader's messages go (spool.c, pqsource.c): counted into agg,
- * or, when visit is set, handed one at a time, never concurrently, to
- * visit with their queue ID (1 to QF_QUEUE_ID_MAX of [A-Za-z0-9_], not
- * NUL-terminated). The message is valid during the call only.
- */
-typedef void (*scan_visit_fn)(void *ctx, enum pfq_queue, const char *queue_id,
-	    size_t id_len, const struct qf_msg *);
-
-struct scan_sink {
-	struct agg *agg;
-	scan_visit_fn visit;
-	void   *ctx;
-};
+#include "scan.h"
 
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */

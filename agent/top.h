@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "agg.h"
-#include "spool.h"
+#include "scan.h"
 
 #define TOP_KEY_WIDTH	40
 #define TOP_CHUNK	65536	/* bytes written at a time */

@@ -11,7 +11,7 @@
 #define PFQ_FUZZREPORT_H
 
 #include "agg.h"
-#include "spool.h"
+#include "scan.h"
 
 void	fuzz_report_check(struct agg *, const struct scan_stats *);
 

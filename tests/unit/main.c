@@ -53,6 +53,9 @@ main(void)
 	srunner_add_suite(sr, agentparts_suite());
 	srunner_add_suite(sr, select_suite());
 	srunner_add_suite(sr, cli_suite());
+	srunner_add_suite(sr, qdir_suite());
+	srunner_add_suite(sr, pool_suite());
+	srunner_add_suite(sr, tally_suite());
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);
 	failed = srunner_ntests_failed(sr);

@@ -24,6 +24,9 @@ Suite	*util_suite(void);
 Suite	*agentparts_suite(void);
 Suite	*select_suite(void);
 Suite	*cli_suite(void);
+Suite	*qdir_suite(void);
+Suite	*pool_suite(void);
+Suite	*tally_suite(void);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {
