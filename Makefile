@@ -13,16 +13,22 @@
 #   make testprogs       build everything the tests run (make -j2 testprogs)
 #   make fuzz            run the libFuzzer targets (clang) for FUZZ_SECONDS each
 #   make lint            refuse banned C library calls
-#   make install         PREFIX=/usr/local DESTDIR=
+#   make install         PREFIX=/usr/local DESTDIR=: the binary, man pages,
+#                        TICKscripts, dashboard, examples and systemd unit
+#   make deb             the Debian package (dpkg-buildpackage), in build/deb/
 #
 # User CFLAGS, CPPFLAGS and LDFLAGS are kept; warnings are always on.
 # Every object records the headers it includes (-MMD): a changed header
 # rebuilds what includes it, and only that.
 
-VERSION	= 0.1.0
+VERSION	= 0.2.0
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share
+MANDIR	?= $(DATADIR)/man
+DOCDIR	?= $(DATADIR)/doc/pfqmon
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 PKG_CONFIG ?= pkg-config
 CC	?= cc
@@ -190,18 +196,56 @@ lint:
 print-warn:
 	@echo $(WARN)
 
+# What make install puts where; the Debian package is this with PREFIX=/usr
+# (debian/rules). The docs name the package's binary, /usr/bin/pfqmon: the
+# installed examples and unit name $(BINDIR)/pfqmon instead, so that the
+# sudoers lines and Telegraf commands copied from them match the binary.
+MANPAGES = man/pfqmon.8 man/pfqmon-select.8 man/pfqmon-top.8
+TICKFILES = $(sort $(wildcard tick/*.tick tick/*.vars.json))
+DOCFILES = README.md NEWS docs/configuration.md docs/metrics.md docs/select.md
+TELEGRAF_EXAMPLES = docs/telegraf/README.md docs/telegraf/pfqmon-exec.conf \
+	  docs/telegraf/pfqmon-execd.conf docs/telegraf/sudoers.pfqmon-exec \
+	  docs/telegraf/sudoers.pfqmon-execd
+SUBST_BINDIR = sed 's|/usr/bin/pfqmon|$(BINDIR)/pfqmon|g'
+
 install: agent/pfqmon
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR)/pfqmon/tick $(DESTDIR)$(DATADIR)/pfqmon/dashboards \
+	    $(DESTDIR)$(DOCDIR)/examples/telegraf $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 agent/pfqmon $(DESTDIR)$(BINDIR)/pfqmon
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(TICKFILES) $(DESTDIR)$(DATADIR)/pfqmon/tick/
+	install -m 0644 dashboards/pfqmon.json $(DESTDIR)$(DATADIR)/pfqmon/dashboards/
+	install -m 0644 $(DOCFILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/packaging/pfqmon.json $(DESTDIR)$(DOCDIR)/examples/
+	for f in $(TELEGRAF_EXAMPLES); do \
+	    $(SUBST_BINDIR) $$f >$(DESTDIR)$(DOCDIR)/examples/telegraf/$${f##*/} && \
+	    chmod 0644 $(DESTDIR)$(DOCDIR)/examples/telegraf/$${f##*/} || exit 1; \
+	done
+	$(SUBST_BINDIR) docs/packaging/pfqmon.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/pfqmon.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/pfqmon.service
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/pfqmon
+	rm -f $(DESTDIR)$(BINDIR)/pfqmon $(DESTDIR)$(SYSTEMDUNITDIR)/pfqmon.service \
+	    $(MANPAGES:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+	    $(TICKFILES:tick/%=$(DESTDIR)$(DATADIR)/pfqmon/tick/%) \
+	    $(DESTDIR)$(DATADIR)/pfqmon/dashboards/pfqmon.json \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCFILES)) examples/pfqmon.json) \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/telegraf/,$(notdir $(TELEGRAF_EXAMPLES)))
+	for d in $(DATADIR)/pfqmon/tick $(DATADIR)/pfqmon/dashboards $(DATADIR)/pfqmon \
+	    $(DOCDIR)/examples/telegraf $(DOCDIR)/examples $(DOCDIR); do \
+	    if [ -d $(DESTDIR)$$d ]; then rmdir $(DESTDIR)$$d || exit 1; fi; \
+	done
+
+deb:
+	tests/packaging/build-deb.sh build/deb
 
 clean:
 	rm -rf build agent/pfqmon
 
 .PHONY: all testprogs check check-fast demo test fuzz lint print-warn install uninstall \
-	clean
+	deb clean
 
 # --- benchmark ------------------------------------------------------------
 

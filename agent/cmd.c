@@ -32,7 +32,7 @@
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
-#define PFQMON_VERSION "0.1.0"
+#define PFQMON_VERSION "0.2.0"
 #endif
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))

@@ -21,7 +21,7 @@
 #include "xalloc.h"
 
 #ifndef PFQMON_VERSION
-#define PFQMON_VERSION "0.1.0"
+#define PFQMON_VERSION "0.2.0"
 #endif
 
 #define REPLY_MAX		4096	/* bytes of a response body read */

@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# install-deps.sh [demo|bench|all] - install the Debian packages pfqmon needs.
+# install-deps.sh [demo|bench|deb|all] - install the Debian packages pfqmon needs.
 #
 #   demo:  build the agent and run a throw-away Postfix (make demo)
 #   bench: that and GNU time, for peak RSS (make bench)
+#   deb:   build the Debian package (make deb): debian/control's Build-Depends
 #   all:   also everything make check uses (.ci/run), including Debian's
-#          chromium and node/npm, and the browser test's npm packages
-#          (tests/browser: npm ci from its package-lock.json)
+#          chromium and node/npm, the browser test's npm packages
+#          (tests/browser: npm ci from its package-lock.json), and the
+#          package test's lintian, man-db and mandoc
 #
+# install-deps.sh --list PROFILE prints the profile's packages, one a line,
+# and installs nothing (tests/packaging/files.py checks debian/control
+# against it).
 # Noninteractive, waits for the dpkg lock (other jobs may share the
 # machine), retries a failed download. Installing postfix this way never
 # configures or starts a mail system: the tests run their own instances.
 set -euo pipefail
 
+list=0
+if [ "${1:-}" = --list ]; then
+	list=1
+	shift
+fi
 profile=${1:-all}
 DEMO=(build-essential pkg-config python3 postfix
 	libcurl4-openssl-dev libjansson-dev zlib1g-dev)	# push, configuration, gzip
@@ -24,14 +34,22 @@ ALL=("${DEMO[@]}"
 	faketime				# wall-clock steps under a running agent
 	python3-aiosmtpd			# the SMTP server Kapacitor's alert mails go to
 	chromium				# the dashboard, rendered by Chronograf's UI
+	debhelper dpkg-dev			# the package test builds the .deb
+	lintian man-db mandoc			# lintian, man -w and --warnings, mandoc -T lint
 )
 BENCH=("${DEMO[@]}" time)
+DEB=("${DEMO[@]}" debhelper dpkg-dev check valgrind)
 case $profile in
 demo) PACKAGES=("${DEMO[@]}") ;;
 bench) PACKAGES=("${BENCH[@]}") ;;
+deb) PACKAGES=("${DEB[@]}") ;;
 all) PACKAGES=("${ALL[@]}") ;;
-*) echo "usage: $0 [demo|bench|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [--list] [demo|bench|deb|all]" >&2; exit 2 ;;
 esac
+if [ "$list" -eq 1 ]; then
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -53,14 +53,14 @@ else
 fi
 
 # -c and MAIL_CONFIG: queue_directory comes from that Postfix configuration.
-# The sample spool lacks the active queue every real one has: without it,
-# a user other than root would be sent to postqueue, not to the files.
-mkdir -p "$T/etc" "$T/spool/active"
+# --source spool: not root (a package build), auto would take postqueue
+# for a spool without an active queue, as this sample has.
+mkdir -p "$T/etc"
 printf 'queue_directory = %s/spool\n' "$T" >"$T/etc/main.cf"
 "$PFQMON" "${AS_ROOT[@]}" --queue-dir "$T/spool" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/direct"
-"$PFQMON" "${AS_ROOT[@]}" -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
+"$PFQMON" "${AS_ROOT[@]}" --source spool -c "$T/etc" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-c"
 check "cli: -c CONFIG_DIR reads queue_directory from that main.cf" cmp -s "$T/direct" "$T/via-c"
-MAIL_CONFIG="$T/etc" "$PFQMON" "${AS_ROOT[@]}" --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-env"
+MAIL_CONFIG="$T/etc" "$PFQMON" "${AS_ROOT[@]}" --source spool --top 0 --now 1795835000 | grep -v '^postfix_queue_scan' >"$T/via-env"
 check "cli: without options, the default instance (MAIL_CONFIG) is used" cmp -s "$T/direct" "$T/via-env"
 grep -q '^postfix_queue_total length=9i' "$T/direct"
 check "cli: the configured spool was really read" test $? -eq 0

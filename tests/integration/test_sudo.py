@@ -49,7 +49,7 @@ import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
-SHIPPED_BIN = "/usr/local/bin/pfqmon"
+SHIPPED_BIN = "/usr/bin/pfqmon"
 SHIPPED_INSTANCE = "/etc/postfix-out"
 SUDOERS_D = "/etc/sudoers.d"
 PAIRS = [("docs/telegraf/pfqmon-exec.conf", "docs/telegraf/sudoers.pfqmon-exec"),

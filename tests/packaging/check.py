@@ -73,9 +73,19 @@ def main():
         else:
             path = os.path.join(tmp, "pfqmon.service")
             with open(path, "w") as f:
-                f.write(unit.replace("/usr/local/bin/pfqmon", PFQMON))
+                f.write(unit.replace("/usr/bin/pfqmon", PFQMON))
+            # Documentation= names man:pfqmon(8): verify runs man, so the
+            # project's pages go first on its MANPATH (the installed ones
+            # are checked by tests/packaging/test_deb.py).
+            man8 = os.path.join(tmp, "man", "man8")
+            os.makedirs(man8)
+            for page in os.listdir("man"):
+                shutil.copy(os.path.join("man", page), man8)
+            system = subprocess.run(["manpath", "-q"], capture_output=True,
+                                    text=True).stdout.strip()
+            env = dict(os.environ, MANPATH=os.path.join(tmp, "man") + ":" + system)
             res = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
-                                 text=True)
+                                 text=True, env=env)
             noise = [l for l in res.stderr.splitlines() if l.strip()
                      and "Failed to" not in l and "bus" not in l.lower()]
             tap(res.returncode == 0 and not noise,

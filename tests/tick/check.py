@@ -284,7 +284,7 @@ def check_telegraf():
     readme = open("README.md").read()
     exec_line = [r.line for r in rules if r.active and r.argv == []]
     tap(exec_line and exec_line[0] in readme
-        and '["/usr/bin/sudo", "-n", "-u", "postfix", "/usr/local/bin/pfqmon"]' in readme,
+        and '["/usr/bin/sudo", "-n", "-u", "postfix", "/usr/bin/pfqmon"]' in readme,
         "telegraf: README shows the inputs.exec command and its exact sudoers line",
         exec_line)
 
@@ -304,12 +304,12 @@ def check_telegraf_checker():
             with open(path, "w") as f:
                 f.write(text)
             return path
-        exe = "/usr/local/bin/pfqmon"
+        exe = "/usr/bin/pfqmon"
         bare = tg.sudoers_rules(open(copy(PAIRS[0][1], "s1", exe + ' ""', exe)).read())
         tap(any(r.argv is None for r in bare),
             "telegraf: the checker sees that a bare path allows any arguments")
-        conf = copy(PAIRS[0][0], "c1", '"/usr/local/bin/pfqmon"]]',
-                    '"/usr/local/bin/pfqmon", "--top", "50"]]')
+        conf = copy(PAIRS[0][0], "c1", '"/usr/bin/pfqmon"]]',
+                    '"/usr/bin/pfqmon", "--top", "50"]]')
         got = sorted(tg.unsudo(c, "postfix") for a, c in tg.snippet_commands(conf) if a)
         want = sorted(tg.rule_command(r) for r in tg.sudoers_rules(open(PAIRS[0][1]).read())
                       if r.active)
