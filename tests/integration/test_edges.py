@@ -298,8 +298,9 @@ def test_early_signals(spool):
     os.makedirs(etc, exist_ok=True)
     with open(os.path.join(etc, "main.cf"), "w") as f:
         f.write("queue_directory = %s\n" % spool)
-    err = open(os.path.join(ROOT, "hup.err"), "w+b")
-    out = open(os.path.join(ROOT, "hup.out"), "w+b")
+    # Appending: pfqmon shares the files' offset, which the loop moves.
+    err = open(os.path.join(ROOT, "hup.err"), "a+b")
+    out = open(os.path.join(ROOT, "hup.out"), "a+b")
     tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=wait4",
                                "-e", "inject=wait4:delay_enter=1500000", PFQMON,
                                *fixtures.AS_ROOT, "-c", etc, "--interval", "200ms"],
