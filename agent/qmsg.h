@@ -1,6 +1,6 @@
 /*
  * qmsg.h - one queued message as every reader of the queue gives it: the
- * queue-file parser (qfile.h), postqueue -j and showq (pqsource.h).
+ * queue-file parser (qfile.h), postqueue -j (pqjson.h) and showq (showq.h).
  *
  * SYNOPSIS
  *	struct qf_msg m;			filled by a reader

@@ -9,7 +9,7 @@
  *
  * DESCRIPTION
  *	Every reader of the queue (the files: spool.h; postqueue -j and
- *	showq: pqsource.h) hands its messages to a sink and counts what it
+ *	showq: pqjson.h, showq.h) hands its messages to a sink and counts what it
  *	considered in a struct scan_stats; the report (report.h, top.h)
  *	writes those counts out. Types only: including this header pulls in
  *	no reader.

@@ -9,7 +9,7 @@
 
 #include "agg.h"
 #include "fuzzreport.h"
-#include "pqsource.h"
+#include "pqjson.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -9,7 +9,7 @@
 
 #include "agg.h"
 #include "fuzzreport.h"
-#include "pqsource.h"
+#include "showq.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
