@@ -20,7 +20,9 @@
 # apart: it is neither passed nor failed.
 # A group that exits non-zero without reporting a failure, or reports no
 # test at all, counts as one failure. Exit status 1 if anything failed,
-# 2 for a usage error.
+# 2 for a usage error. Just before "N passed, N failed" it says how many
+# distinct tests ran: results with the same name count once (the unit
+# tests run plain and under ASan+UBSan).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -28,7 +30,8 @@ PASS=0
 FAIL=0
 SKIP=0
 OUT=$(mktemp "${TMPDIR:-/tmp}/pfqmon-check.XXXXXX") || exit 1
-trap 'rm -f "$OUT"' EXIT
+NAMES=$(mktemp "${TMPDIR:-/tmp}/pfqmon-names.XXXXXX") || exit 1
+trap 'rm -f "$OUT" "$NAMES"' EXIT
 PYTHON=${PYTHON:-/usr/bin/python3}
 export PYTHON
 
@@ -138,6 +141,9 @@ group() {
 	unset CK_RUN_SUITE CK_RUN_CASE
 	grep -v -e '^ok ' -e '^1\.\.[0-9]*$' "$OUT" | sed 's/^/  /' || true
 	grep '^ok .*# SKIP' "$OUT" | sed 's/^/  /' || true
+	# a test's name: no status, number, SKIP reason, nor Check's message
+	sed -nE 's/^(not )?ok( [0-9]+)? - //; T; s/ # SKIP.*//;
+	    s/^(tests\/unit\/[^:]*:[^:]*:[^:]*):.*/\1/; p' "$OUT" >>"$NAMES"
 	skip=$(grep -c '^ok .*# SKIP' "$OUT")
 	pass=$(($(grep -c '^ok ' "$OUT") - skip))
 	fail=$(grep -c '^not ok ' "$OUT")
@@ -145,6 +151,8 @@ group() {
 		printf '  not ok - %s exited with status %d\n' "$name" "$rc"
 		fail=1
 	elif [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ] && [ "$skip" -eq 0 ]; then
+		# A group whose every test was skipped said why; one that
+		# printed nothing at all is broken.
 		printf '  not ok - %s ran no test\n' "$name"
 		fail=1
 	fi
@@ -247,5 +255,7 @@ else
 fi
 
 [ "$SKIP" -gt 0 ] && echo "# $SKIP tests skipped: this machine cannot run them (see above)"
+echo "# $(sort -u "$NAMES" | wc -l) distinct tests in $((PASS + FAIL + SKIP)) results" \
+    "(a name that comes again, as each unit test under ASan+UBSan, counts once)"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

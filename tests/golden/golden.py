@@ -19,6 +19,9 @@
       run pfqmon select with a set of filters on the restored sample
       spool and compare the queue IDs with those the postcat dumps give
       by the same rules (tests/lib/selectoracle.py).
+
+metrics, postqueue and select take --set NAME for another sample set
+than the first (SETS); records reads them all.
 """
 
 import json
@@ -33,7 +36,22 @@ import pfqmetrics as pm  # noqa: E402
 import selectoracle  # noqa: E402
 
 FIX = "tests/fixtures/postfix-3.7"
-DUMPS = [FIX + "/postcat-all.txt", FIX + "/postcat-maildrop.txt"]
+# Each sample set: its directory and its postcat dumps. "main" is the
+# first (queue and maildrop files); "sasl-ties" has SASL logins and ties
+# at every top-N cut (made by tests/tools/capture-sasl-ties.py).
+SETS = {"main": (FIX, ["postcat-all.txt", "postcat-maildrop.txt"]),
+        "sasl-ties": (FIX + "/sasl-ties", ["postcat-all.txt"])}
+
+
+def take_set(args):
+    """args without "--set NAME", and the set's (directory, dump paths)."""
+    name = "main"
+    if "--set" in args:
+        i = args.index("--set")
+        name = args[i + 1]
+        args = args[:i] + args[i + 2:]
+    base, dumps = SETS[name]
+    return args, base, [base + "/" + d for d in dumps]
 
 
 def sections(path):
@@ -49,40 +67,46 @@ def sections(path):
 
 
 def records(qfdump):
-    for dump in DUMPS:
-        for name, lines in sections(dump).items():
-            if not lines:
-                continue            # defer logfiles: text, not queue files
-            if name.startswith("maildrop-"):
-                cmd = [qfdump, "--maildrop", name, FIX + "/" + name]
-            else:
-                cmd = [qfdump, "QUEUE_DIR/" + name, FIX + "/spool/" + name]
-            got = subprocess.run(cmd, capture_output=True).stdout
-            exp = b"".join(lines)
-            detail = []
-            if got != exp:
-                g, e = got.splitlines(), exp.splitlines()
-                for i in range(max(len(g), len(e))):
-                    a = e[i] if i < len(e) else b"<missing>"
-                    b = g[i] if i < len(g) else b"<missing>"
-                    if a != b:
-                        detail = ["line %d: postcat %r" % (i + 1, a[:120]),
-                                  "line %d: pfqmon  %r" % (i + 1, b[:120])]
-                        break
-            tap(got == exp, "golden: record stream of %s equals postcat -v -o" % name,
-                detail)
+    for set_name, (base, dumps) in SETS.items():
+        for dump in dumps:
+            records_of(qfdump, base, base + "/" + dump,
+                       "" if set_name == "main" else set_name + "/")
 
 
-def sample_messages(exclude=()):
+def records_of(qfdump, base, dump, label):
+    for name, lines in sections(dump).items():
+        if not lines:
+            continue            # defer logfiles: text, not queue files
+        if name.startswith("maildrop-"):
+            cmd = [qfdump, "--maildrop", name, base + "/" + name]
+        else:
+            cmd = [qfdump, "QUEUE_DIR/" + name, base + "/spool/" + name]
+        got = subprocess.run(cmd, capture_output=True).stdout
+        exp = b"".join(lines)
+        detail = []
+        if got != exp:
+            g, e = got.splitlines(), exp.splitlines()
+            for i in range(max(len(g), len(e))):
+                a = e[i] if i < len(e) else b"<missing>"
+                b = g[i] if i < len(g) else b"<missing>"
+                if a != b:
+                    detail = ["line %d: postcat %r" % (i + 1, a[:120]),
+                              "line %d: pfqmon  %r" % (i + 1, b[:120])]
+                    break
+        tap(got == exp, "golden: record stream of %s%s equals postcat -v -o"
+            % (label, name), detail)
+
+
+def sample_messages(exclude=(), base=FIX, dumps=None):
     msgs = []
-    for dump in DUMPS:
+    for dump in dumps or [base + "/" + d for d in SETS["main"][1]]:
         for m in pm.postcat_messages(dump):
             if m["name"] in exclude:
                 continue
             if m["name"].startswith("maildrop-"):
                 m["queue"] = "maildrop"
                 # postdrop files have no size record: the file size counts
-                m["size"] = os.path.getsize(FIX + "/" + m["name"])
+                m["size"] = os.path.getsize(base + "/" + m["name"])
             msgs.append(m)
     return msgs
 
@@ -93,6 +117,7 @@ def load_output(lpcheck, path):
 
 
 def metrics(args):
+    args, base, dumps = take_set(args)
     lpcheck, output, now, name = args[:4]
     now = int(now)
     exclude, scan, top = [], None, 0
@@ -106,7 +131,7 @@ def metrics(args):
             scan = {k: int(v) for k, v in (kv.split("=") for kv in val.split(","))}
         elif opt == "--top":
             top = int(val)
-    msgs = sample_messages(exclude)
+    msgs = sample_messages(exclude, base, dumps)
     try:
         got = load_output(lpcheck, output)
     except Exception as e:      # invalid line protocol is a failure
@@ -126,10 +151,11 @@ def metrics(args):
 
 
 def postqueue(args):
+    args, base, _ = take_set(args)
     lpcheck, output, now, name = args
     now = int(now)
     got = load_output(lpcheck, output)
-    listed = [json.loads(l) for l in open(FIX + "/postqueue-j.txt")]
+    listed = [json.loads(l) for l in open(base + "/postqueue-j.txt")]
     queues, senders = {}, {}
     for m in listed:
         for table, key in ((queues, m["queue_name"]), (senders, m["sender"])):
@@ -182,13 +208,30 @@ SELECT_CASES = [
 ]
 
 
+# The SASL logins and their clients (sasl-ties): the login is matched
+# exactly, the client as an address or a prefix.
+SELECT_CASES_SASL = [
+    ["--sasl-user", "alice"],
+    ["--sasl-user", "bob", "--sasl-user", "carol"],
+    ["--sasl-user", "Alice"],
+    ["--sasl-user", "ali"],
+    ["--client", "198.51.100.10"],
+    ["--client", "198.51.100.1"],
+    ["--client", "203.0.113.0/24"],
+    ["--client", "203.0.113.5"],
+    ["--sasl-user", "bob", "--client", "198.51.100.10"],
+    ["--sender-domain", "mid.example", "--sasl-user", "dave"],
+]
+
+
 def select(args):
+    args, base, dumps = take_set(args)
     pfqmon, spool, now, name = args
     msgs = []
-    for m in sample_messages():
+    for m in sample_messages((), base, dumps):
         m["id"] = os.path.basename(m["name"]).replace("maildrop-", "")
         msgs.append(m)
-    for case in SELECT_CASES:
+    for case in SELECT_CASES if base == FIX else SELECT_CASES_SASL:
         want = selectoracle.select(msgs, case, int(now))
         cmd = [pfqmon, "select", *AS_ROOT, "--queue-dir", spool, "--now", now] + case
         res = subprocess.run(cmd, capture_output=True)

@@ -338,6 +338,28 @@ class Postfix:
             out.update(parse_postcat_e(res.stdout, self.spool))
         return out
 
+    def postcat_files(self, paths, spool=None):
+        """{path relative to spool (default: this instance's queue
+        directory): facts} from 'postcat -e' of each file named, read by
+        its path as postcat reads any file; a file postcat refuses is not
+        in the result. The facts also hold the arrival time (seconds) and
+        size postcat shows ("size" None when the file has no size record,
+        as postdrop's files)."""
+        spool = spool or self.spool
+        out = {}
+        for i in range(0, len(paths), 200):
+            batch = paths[i:i + 200]
+            res = run([SBIN + "/postcat", "-c", self.conf, "-e"] + batch, check=False)
+            if res.returncode != 0:
+                # postcat stops at the first file it refuses: one by one
+                for path in batch:
+                    one = run([SBIN + "/postcat", "-c", self.conf, "-e", path], check=False)
+                    if one.returncode == 0:
+                        out.update(parse_postcat_e(one.stdout, spool, by_path=True))
+                continue
+            out.update(parse_postcat_e(res.stdout, spool, by_path=True))
+        return out
+
     def sendmail(self, sender, rcpt, body=b"Subject: local\n\nhello\n"):
         run([SBIN + "/sendmail", "-C", self.conf, "-f", sender, rcpt], input=body)
 
@@ -364,17 +386,19 @@ def pid_alive(pid):
         return False
 
 
-def parse_postcat_e(data, spool):
-    """postcat -e output -> {queue_id: facts}."""
+def parse_postcat_e(data, spool, by_path=False):
+    """postcat -e output -> {queue_id (by_path: the path relative to
+    spool): facts}."""
     out, cur = {}, None
     for raw in data.split(b"\n"):
         if raw.startswith(b"*** ENVELOPE RECORDS "):
             path = raw[len(b"*** ENVELOPE RECORDS "):-len(b" ***")].decode()
             rel = os.path.relpath(path, spool) if path.startswith("/") else path
             qid = os.path.basename(rel)
-            cur = out[qid] = {"queue": rel.split("/")[0], "sender": None,
-                              "recipients": [], "sasl": None, "client": None,
-                              "log_client": None, "arrival": None, "seg": "env"}
+            cur = out[rel if by_path else qid] = {
+                "queue": rel.split("/")[0], "sender": None, "recipients": [],
+                "sasl": None, "client": None, "log_client": None, "arrival": None,
+                "size": None, "seg": "env"}
             continue
         if cur is None:
             continue
@@ -387,6 +411,12 @@ def parse_postcat_e(data, spool):
         name = name.strip()
         if name == b"sender" and cur["sender"] is None:
             cur["sender"] = payload
+        elif name == b"message_arrival_time" and cur["arrival"] is None:
+            # postcat prints the local time, as this process reads it
+            cur["arrival"] = int(time.mktime(time.strptime(
+                payload.decode().strip(), "%a %b %d %H:%M:%S %Y")))
+        elif name == b"message_size" and cur["size"] is None:
+            cur["size"] = int(payload.split()[0])
         elif name == b"recipient":
             cur["recipients"].append(payload)
         elif name == b"named_attribute" and cur["seg"] == "env":

@@ -179,8 +179,10 @@ def main():
         tap(not bad_sum, "live: every scan's counters add up; nothing unparseable", bad_sum)
         tap(not over, "live: no scan reports more messages than were submitted "
             "(at most %d)" % max_total, over)
-        tap(True, "live: races seen and counted: %d vanished, %d duplicates, "
-            "%d skipped while being written" % (vanished, duplicates, skipped))
+        # What the races gave is only reported, not tested: how many there
+        # are depends on timing (tests/hostile proves the counts with strace).
+        print("# live: races seen and counted: %d vanished, %d duplicates, "
+              "%d skipped while being written" % (vanished, duplicates, skipped))
 
         p.wait_settled()
         now = int(time.time())
