@@ -63,7 +63,7 @@ DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DE
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report qdir pool \
 	  rescan tally spool postconf buf msg \
-	  xalloc child json settings config outq push sender clock sched closing priv \
+	  xalloc child json settings config outq push sender clock sched closing watch priv \
 	  listing pqjson showq source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)

@@ -35,6 +35,7 @@
 #include "schema.h"
 #include "sender.h"
 #include "source.h"
+#include "spool.h"
 #include "xalloc.h"
 
 #define ONESHOT_ATTEMPTS	4	/* failed requests before a one-shot gives up */
@@ -55,6 +56,9 @@ struct agent {
 	struct cache *cache;
 	unsigned src_generation;	/* the queue directory the cache is of */
 	struct closing *closing;	/* loops: rows of the last report */
+	struct spool_watch *watch;	/* loops: inotify on the queue, or NULL */
+	int	no_inotify;		/* said once: inotify is not there */
+	int64_t	last_full_ms;		/* monotonic: the last scan listing all */
 };
 
 /* on_signal - only set flags; the loop acts on them */
@@ -131,14 +135,41 @@ wait_for(struct agent *A, int64_t ms, int watch_stdin)
 	    &A->waitmask);
 }
 
-/* forget - drop the rescan cache: the next scan reads every file */
+/* forget - drop the rescan cache and the watch: the next scan reads all */
 static void
 forget(struct agent *A)
 {
 	cache_free(A->cache);
 	agg_free(A->agg);
+	spool_watch_free(A->watch);
 	A->cache = NULL;
 	A->agg = NULL;
+	A->watch = NULL;
+}
+
+/*
+ * watch_queue - the loops read the files: follow them with inotify
+ * (spool.h), unless told not to or the kernel cannot; and list every
+ * directory again when full_rescan is due
+ */
+static void
+watch_queue(struct agent *A)
+{
+	char	err[256];
+
+	if (A->cfg.no_watch || A->no_inotify) {
+		A->src.watch = NULL;
+		return;
+	}
+	if (A->watch == NULL && (A->watch = spool_watch_create(err,
+	    sizeof(err))) == NULL) {
+		msg_warn("%s: every scan lists every directory (the rescan cache "
+		    "still spares reading unchanged files)", err);
+		A->no_inotify = 1;
+	}
+	A->src.watch = A->watch;
+	A->src.full = clock_mono_ms() - A->last_full_ms >=
+	    (int64_t)A->cfg.full_rescan_ms;
 }
 
 /*
@@ -199,6 +230,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 	}
 	if (oneshot || A->cfg.no_cache || A->src.kind != SRC_SPOOL) {
 		a = agg_create(now);
+		A->src.watch = NULL;
 	} else {
 		if (A->agg == NULL) {
 			A->agg = agg_create(now);
@@ -206,6 +238,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 		} else
 			agg_rescan(A->agg, now);
 		a = A->agg;
+		watch_queue(A);
 	}
 	memset(&to, 0, sizeof(to));
 	to.agg = a;
@@ -221,6 +254,8 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		st.duration_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000);
+		if (st.full)
+			A->last_full_ms = clock_mono_ms();
 		if (A->send)
 			report_write_split(core, detail, a, &o, &st);
 		else

@@ -58,24 +58,6 @@ stats_init(struct agg_stats *s)
 	s->oldest = INT64_MAX;
 }
 
-/* random_key - hash key from the kernel, or a weaker mix if it refuses */
-static void
-random_key(uint8_t key[16])
-{
-	struct timespec ts;
-	uint64_t mix;
-
-	if (getrandom(key, 16, GRND_NONBLOCK) == 16)
-		return;
-	/* Only reached on kernels without getrandom(2): better than none. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	mix = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
-	    (uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_sec;
-	memcpy(key, &mix, 8);
-	mix = ~mix * 0xc2b2ae3d27d4eb4fULL;
-	memcpy(key + 8, &mix, 8);
-}
-
 /* counts_init - every count of the aggregate (not its keys) to zero */
 static void
 counts_init(struct agg *a, int64_t now)
@@ -96,7 +78,7 @@ agg_create(int64_t now)
 {
 	struct agg *a = xcalloc(1, sizeof(*a));
 
-	random_key(a->hkey);
+	siphash_key(a->hkey);
 	counts_init(a, now);
 	buf_init(&a->keys);
 	agg_prep_init(&a->prep);

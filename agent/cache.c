@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "msg.h"
+#include "siphash.h"
 #include "xalloc.h"
 
 struct cache {
@@ -23,6 +24,12 @@ struct cache {
 	uint32_t scan;
 	struct buf pool;		/* struct agg_dref */
 	size_t	garbage;		/* drefs no entry refers to */
+	/* The watched agent's: names, and an index of (node, name). */
+	struct buf names;
+	uint32_t *nslots;		/* entry index + 1; 0 is empty */
+	size_t	nmask;
+	size_t	nnamed;			/* names indexed, stale ones included */
+	uint8_t	key[16];
 };
 
 /* cache_create - an empty cache; cache_free() releases it */
@@ -32,6 +39,8 @@ cache_create(void)
 	struct cache *c = xcalloc(1, sizeof(*c));
 
 	buf_init(&c->pool);
+	buf_init(&c->names);
+	siphash_key(c->key);
 	return c;
 }
 
@@ -43,7 +52,9 @@ cache_free(struct cache *c)
 		return;
 	free(c->ent);
 	free(c->slots);
+	free(c->nslots);
 	buf_free(&c->pool);
+	buf_free(&c->names);
 	free(c);
 }
 
@@ -75,6 +86,114 @@ reindex(struct cache *c)
 			;
 		c->slots[j] = (uint32_t)(i + 1);
 	}
+}
+
+/* name_slot - first slot to probe for a node's name */
+static size_t
+name_slot(const struct cache *c, uint32_t node, const char *name, size_t len)
+{
+	uint8_t	tmp[sizeof(node) + UINT8_MAX];
+
+	memcpy(tmp, &node, sizeof(node));
+	memcpy(tmp + sizeof(node), name, len);
+	return (size_t)siphash13(c->key, tmp, sizeof(node) + len) & c->nmask;
+}
+
+/* name_is - is this the entry's current name? */
+static int
+name_is(const struct cache *c, const struct cache_entry *e, uint32_t node,
+    const char *name, size_t len)
+{
+	return e->node == node && e->namelen == len
+	    && memcmp(c->names.data + e->name, name, len) == 0;
+}
+
+/* name_insert - index entry i under its current name */
+static void
+name_insert(struct cache *c, size_t i)
+{
+	const struct cache_entry *e = &c->ent[i];
+	size_t	j;
+
+	for (j = name_slot(c, e->node, c->names.data + e->name, e->namelen);
+	    c->nslots[j]; j = (j + 1) & c->nmask)
+		;
+	c->nslots[j] = (uint32_t)(i + 1);
+	c->nnamed++;
+}
+
+/* name_reindex - a fresh name index of the named entries, load <= 1/2 */
+static void
+name_reindex(struct cache *c)
+{
+	size_t	nslots = 1024, i;
+
+	while (nslots < c->n * 2)
+		nslots *= 2;
+	free(c->nslots);
+	c->nslots = xcalloc(nslots, sizeof(*c->nslots));
+	c->nmask = nslots - 1;
+	c->nnamed = 0;
+	for (i = 0; i < c->n; i++)
+		if (c->ent[i].node)
+			name_insert(c, i);
+}
+
+/*
+ * cache_name - where the entry's file is now: node (>= 0) and name. A
+ * name the entry had before stays in the index, stale, until the next
+ * reindex; lookups check the entry's current name.
+ */
+void
+cache_name(struct cache *c, struct cache_entry *e, int node, const char *name,
+    size_t len)
+{
+	uint32_t n = (uint32_t)node + 1;
+
+	if (node < 0 || len > UINT8_MAX || name_is(c, e, n, name, len))
+		return;
+	e->node = n;
+	e->name = (uint32_t)c->names.len;
+	e->namelen = (uint8_t)len;
+	buf_add(&c->names, name, len);
+	if (c->nslots == NULL || (c->nnamed + 1) * 2 > c->nmask + 1)
+		name_reindex(c);
+	else
+		name_insert(c, (size_t)(e - c->ent));
+}
+
+/* cache_find_name - the entry whose file is name in node now, or NULL */
+struct cache_entry *
+cache_find_name(struct cache *c, int node, const char *name, size_t len)
+{
+	uint32_t n = (uint32_t)node + 1;
+	size_t	j;
+
+	if (c->nslots == NULL || node < 0 || len > UINT8_MAX)
+		return NULL;
+	for (j = name_slot(c, n, name, len); c->nslots[j]; j = (j + 1) & c->nmask)
+		if (name_is(c, &c->ent[c->nslots[j] - 1], n, name, len))
+			return &c->ent[c->nslots[j] - 1];
+	return NULL;
+}
+
+/* cache_entries, cache_count, cache_scan - every entry, for a pass */
+struct cache_entry *
+cache_entries(struct cache *c)
+{
+	return c->ent;
+}
+
+size_t
+cache_count(const struct cache *c)
+{
+	return c->n;
+}
+
+uint32_t
+cache_scan(const struct cache *c)
+{
+	return c->scan;
 }
 
 /* cache_begin - a new scan: entries not touched from now on are swept */
@@ -185,6 +304,27 @@ compact_pool(struct cache *c)
 	c->garbage = 0;
 }
 
+/* compact_names - keep the names entries have now, index them again */
+static void
+compact_names(struct cache *c)
+{
+	struct buf names;
+	size_t	i;
+
+	buf_init(&names);
+	for (i = 0; i < c->n; i++) {
+		struct cache_entry *e = &c->ent[i];
+
+		if (!e->node)
+			continue;
+		buf_add(&names, c->names.data + e->name, e->namelen);
+		e->name = (uint32_t)(names.len - e->namelen);
+	}
+	buf_free(&c->names);
+	c->names = names;
+	name_reindex(c);
+}
+
 /* cache_sweep - forget the files this scan did not find */
 void
 cache_sweep(struct cache *c)
@@ -206,6 +346,8 @@ cache_sweep(struct cache *c)
 	}
 	if (c->garbage * 2 > c->pool.len / sizeof(struct agg_dref))
 		compact_pool(c);
+	if (c->nslots != NULL && (kept != i || c->names.len > 64 * (c->n + 64)))
+		compact_names(c);
 }
 
 /* cache_size - entries held */

@@ -25,6 +25,14 @@
  *	touched (files that left the queue) and compacts what is left, so
  *	memory follows the queue: about 100 bytes per queued file.
  *
+ *	For the watched agent (watch.h) an entry also knows where its file
+ *	is: the directory's node number and the file's name, set with
+ *	cache_name() and found again with cache_find_name(), so that a
+ *	change told by name reaches the entry of the file that had it.
+ *	cache_entries() and cache_count() let a scan go through every entry
+ *	(for the files nothing happened to); cache_find_name() only answers
+ *	for an entry whose current name it is.
+ *
  *	Not thread-safe: the scan calls it from one thread at a time
  *	(rescan.h says how).
  */
@@ -47,6 +55,10 @@ struct cache_entry {
 	int64_t	ctime_ns;
 	uint64_t size;			/* file size */
 	uint32_t seen;			/* the scan that last touched it */
+	uint32_t changed;		/* the scan its name last changed in */
+	uint32_t node;			/* watched: its directory's node + 1 */
+	uint32_t name;			/* watched: its name's offset in names */
+	uint8_t	namelen;
 	uint8_t	queue;			/* enum pfq_queue */
 	uint8_t	verdict;		/* enum cache_verdict */
 	uint8_t	racy;			/* changed too recently: read it again */
@@ -61,6 +73,12 @@ void	cache_begin(struct cache *);
 struct cache_entry *cache_find(struct cache *, uint64_t);
 void	cache_hit(struct cache *, struct cache_entry *);
 struct cache_entry *cache_put(struct cache *, uint64_t);
+void	cache_name(struct cache *, struct cache_entry *, int, const char *,
+	    size_t);
+struct cache_entry *cache_find_name(struct cache *, int, const char *, size_t);
+struct cache_entry *cache_entries(struct cache *);
+size_t	cache_count(const struct cache *);
+uint32_t cache_scan(const struct cache *);
 struct buf *cache_pool(struct cache *);
 const struct agg_dref *cache_drefs(const struct cache *);
 void	cache_sweep(struct cache *);

@@ -27,6 +27,8 @@
 struct qdir {
 	struct qdir_batch batch;	/* names not yet handed out */
 	qdir_batch_fn fn;
+	qdir_enter_fn enter;		/* or NULL */
+	int	node;			/* what enter said of this directory */
 	void   *ctx;
 	struct scan_stats *st;		/* of the walk in progress */
 	int	depth_max;
@@ -42,6 +44,13 @@ qdir_create(qdir_batch_fn fn, void *ctx)
 	w->ctx = ctx;
 	buf_init(&w->batch.names);
 	return w;
+}
+
+/* qdir_set_enter - tell fn of every directory before it is read */
+void
+qdir_set_enter(struct qdir *w, qdir_enter_fn fn)
+{
+	w->enter = fn;
 }
 
 /* qdir_free - release a walker */
@@ -71,6 +80,7 @@ hand_out(struct qdir *w, int dfd, const char *rel)
 		return;
 	b->dfd = dfd;
 	b->rel = rel;
+	b->node = w->node;
 	w->fn(w->ctx, b);
 	b->n = 0;
 	buf_reset(&b->names);
@@ -135,8 +145,12 @@ walk_tree(struct qdir *w, int dfd, int depth, const char *rel)
 	struct dirent *de;
 	char	subdirs[256];
 	size_t	nsub = 0, len, i;
+	int	node = -1;
 	DIR    *d;
 
+	if (w->enter)
+		node = w->enter(w->ctx, dfd, rel, depth, w->node);
+	w->node = node;
 	if ((d = fdopendir(dfd)) == NULL) {
 		st->errors++;
 		msg_warn("cannot read %s: %s", rel, strerror(errno));
@@ -174,6 +188,7 @@ walk_tree(struct qdir *w, int dfd, int depth, const char *rel)
 	for (i = 0; i < nsub; i++) {
 		char	name[2] = {subdirs[i], '\0'};
 
+		w->node = node;		/* the parent of what descend() enters */
 		descend(w, d, name, depth, rel);
 	}
 	closedir(d);
@@ -186,5 +201,6 @@ qdir_walk(struct qdir *w, int dfd, const char *rel, int depth_max,
 {
 	w->st = st;
 	w->depth_max = depth_max;
+	w->node = -1;
 	walk_tree(w, dfd, 0, rel);
 }

@@ -32,6 +32,13 @@
  *	subdirectories are walked. The batch and dfd belong to the walker
  *	and are valid during the call only: batch_fn must not close dfd.
  *
+ *	With an enter function (qdir_set_enter), each directory is told to
+ *	it, open, before its entries are read: its depth below dfd and what
+ *	enter said of its parent (-1 for dfd itself); what enter returns
+ *	for it comes back as the node of its batches. The watched agent
+ *	puts its inotify watch there, so that no change is missed between
+ *	the listing and the watch.
+ *
  *	depth_max 0 walks dfd alone (maildrop, which pickup reads flat);
  *	QDIR_DEPTH_MAX is what the other queues get. The walker is reused
  *	from queue to queue; qdir_free() releases it.
@@ -64,16 +71,20 @@
 struct qdir_batch {
 	int	dfd;			/* the directory the names are in */
 	const char *rel;		/* its path in the queue directory */
+	int	node;			/* what the enter function said of it */
 	size_t	n;
 	size_t	off[QDIR_BATCH_MAX];	/* each name's offset in names */
 	struct buf names;		/* NUL-terminated, one after another */
 };
 
 typedef void (*qdir_batch_fn)(void *ctx, const struct qdir_batch *);
+typedef int (*qdir_enter_fn)(void *ctx, int dfd, const char *rel, int depth,
+	    int parent);
 
 struct qdir;
 
 struct qdir *qdir_create(qdir_batch_fn, void *);
+void	qdir_set_enter(struct qdir *, qdir_enter_fn);
 void	qdir_walk(struct qdir *, int, const char *, int, struct scan_stats *);
 const char *qdir_name(const struct qdir_batch *, size_t);
 void	qdir_free(struct qdir *);

@@ -174,6 +174,9 @@ report_scan(struct buf *out, const struct report_opts *o,
 	lp_int(&l, F_DUPLICATES, clamp(st->duplicates));
 	lp_int(&l, F_ERRORS, clamp(st->errors));
 	lp_int(&l, F_CACHED, clamp(st->cached));
+	lp_int(&l, F_FULL, clamp(st->full));
+	lp_int(&l, F_EVENTS, clamp(st->events));
+	lp_int(&l, F_OVERFLOWS, clamp(st->overflows));
 	lp_int(&l, F_DURATION_US, clamp(st->duration_us));
 	lp_int(&l, F_PUSH_SENT, clamp(p->sent));
 	lp_int(&l, F_PUSH_RETRIED, clamp(p->retried));

@@ -5,6 +5,7 @@
  * Trusts the facts it is given to come from a stat of the file taken in
  * this scan; trusts nothing else about the file. No I/O.
  */
+#include <string.h>
 #include <time.h>
 
 #include "cache.h"
@@ -65,6 +66,8 @@ rescan_remember(const struct rescan *rs, enum pfq_queue q,
 	/* A change within the time stamp's granularity could be missed. */
 	e->racy = f->ctime_ns >= rs->racy_ns;
 	e->ref.size = f->size;
+	if (f->node >= 0)
+		cache_name(rs->cache, e, f->node, f->name, strlen(f->name));
 	return e;
 }
 

@@ -20,7 +20,8 @@
  *	place) or replacing it changes one of these, and it is read again.
  *
  *	rescan_remember() records a file just read, parsed or not, and
- *	returns its entry; for a parsed file the caller then fills the
+ *	returns its entry, with where the file is when the facts say
+ *	(node >= 0, for the watched agent); for a parsed file the caller then fills the
  *	entry's agg_ref (agg_commit). rescan_end() lets the cache forget
  *	the files this scan did not find, after a complete scan only: after
  *	a failed one it keeps what the next scan may reuse.
@@ -45,6 +46,8 @@ struct rescan_facts {
 	uint64_t key;			/* tally_key(): device and inode */
 	int64_t	ctime_ns;
 	uint64_t size;			/* file size */
+	int	node;			/* watched: its directory's node, or -1 */
+	const char *name;		/* watched: its name (valid for the call) */
 };
 
 /* Set by rescan_begin(); the scan's modules read it, never write it. */

@@ -46,6 +46,9 @@ struct scan_stats {
 	uint64_t duplicates;	/* same file seen twice (moved mid-scan) */
 	uint64_t errors;	/* I/O or permission errors */
 	uint64_t cached;	/* parsed or unparseable, told by the cache */
+	uint64_t full;		/* 1: every directory was listed */
+	uint64_t events;	/* watched: inotify events since the last scan */
+	uint64_t overflows;	/* watched: kernel queue overflows since then */
 	uint64_t duration_us;	/* filled in by the caller */
 };
 

@@ -54,6 +54,15 @@ static const struct setting_def defs[] = {
 	{ .name = "no_cache", .type = SET_FLAG, .offset = OFF(no_cache),
 	    .max = 1, .sudo = SUDO_STDOUT,
 	    .help = "with --interval or --execd, read every file on every scan" },
+	{ .name = "no_watch", .type = SET_FLAG, .offset = OFF(no_watch),
+	    .max = 1, .sudo = SUDO_STDOUT,
+	    .help = "with --interval or --execd, list every directory on every "
+	    "scan instead of following changes with inotify" },
+	{ .name = "full_rescan", .type = SET_DURATION, .offset = OFF(full_rescan_ms),
+	    .min = 1000, .max = MS(86400), .default_value = MS(300),
+	    .sudo = SUDO_STDOUT, .arg = "DURATION",
+	    .help = "while watching, still list every directory this often "
+	    "(default {default})" },
 	{ .name = "verbose", .short_opt = 'v', .type = SET_FLAG,
 	    .offset = OFF(verbose), .max = 1, .sudo = SUDO_STDOUT,
 	    .help = "explain every file that is not counted, on stderr" },

@@ -73,6 +73,8 @@ struct settings {
 	uint64_t top;
 	uint64_t threads;	/* 0: one per online core, at most 8 */
 	int	no_cache;		/* loop modes: no rescan cache */
+	int	no_watch;		/* loop modes: no inotify */
+	uint64_t full_rescan_ms;	/* watched: list everything this often */
 	uint64_t now;			/* 0: the current time */
 	int	verbose;
 	uint64_t interval_ms;		/* 0: one scan and exit */

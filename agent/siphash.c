@@ -6,6 +6,9 @@
  * with fewer rounds.
  */
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include "siphash.h"
 
@@ -78,4 +81,22 @@ uint64_t
 siphash13(const uint8_t key[16], const void *data, size_t len)
 {
 	return siphash(key, data, len, 1, 3);
+}
+
+/* siphash_key - a key from the kernel, or a weaker mix if it refuses */
+void
+siphash_key(uint8_t key[16])
+{
+	struct timespec ts;
+	uint64_t mix;
+
+	if (getrandom(key, 16, GRND_NONBLOCK) == 16)
+		return;
+	/* Only reached on kernels without getrandom(2): better than none. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mix = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+	    (uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_sec;
+	memcpy(key, &mix, 8);
+	mix = ~mix * 0xc2b2ae3d27d4eb4fULL;
+	memcpy(key + 8, &mix, 8);
 }

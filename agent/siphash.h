@@ -9,7 +9,7 @@
  * siphash13() is SipHash-1-3, the variant Python and Rust use for their
  * hash tables: half the rounds of the paper's SipHash-2-4, which
  * siphash24() computes with the same code (and the tests check against
- * the paper's vectors).
+ * the paper's vectors). siphash_key() makes a process's random key.
  */
 #ifndef PFQ_SIPHASH_H
 #define PFQ_SIPHASH_H
@@ -19,5 +19,6 @@
 
 uint64_t siphash13(const uint8_t key[16], const void *data, size_t len);
 uint64_t siphash24(const uint8_t key[16], const void *data, size_t len);
+void	siphash_key(uint8_t key[16]);
 
 #endif

@@ -173,6 +173,8 @@ source_read(const struct source *S, struct cache *cache,
 	so.cache = cache;
 	so.queue_fd = S->queue_fd;
 	so.queues = S->queues;
+	so.watch = S->watch;
+	so.full = S->full;
 	return spool_scan(S->queue_dir, &so, to, st, err, errlen);
 }
 

@@ -64,6 +64,8 @@
 #define SOURCE_NEED_IDENTITY	1	/* SASL users and client addresses */
 #define SOURCE_NEED_RELOAD	2	/* postconf after the sandbox (SIGHUP) */
 
+struct spool_watch;
+
 enum source_kind { SRC_SPOOL, SRC_SHOWQ, SRC_POSTQUEUE };
 
 struct source {
@@ -73,6 +75,8 @@ struct source {
 	char   *config_dir;		/* owned; NULL: the default instance */
 	unsigned threads;		/* scanning threads for the files */
 	unsigned queues;		/* files: bit per queue to walk; 0: all */
+	struct spool_watch *watch;	/* the agent's, for the files; or NULL */
+	int	full;			/* watched: list every directory next time */
 	unsigned generation;		/* counts the directories followed */
 };
 

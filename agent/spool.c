@@ -23,6 +23,7 @@
 #include "rescan.h"
 #include "spool.h"
 #include "tally.h"
+#include "watch.h"
 #include "xalloc.h"
 
 #define REL_PATH_MAX	256		/* queue directory path, for messages */
@@ -53,6 +54,25 @@ struct batch {
 	struct probe probe[QDIR_BATCH_MAX];
 };
 
+/* A watched directory, by its node: where to look at a changed name. */
+struct wdir {
+	int	dfd;			/* -1: closed (gone, or never opened) */
+	int	parent;			/* node, -1 for a queue */
+	enum pfq_queue q;
+	int	depth;			/* below its queue */
+	uint32_t listed;		/* the scan that last listed it */
+	char	rel[REL_PATH_MAX];
+};
+
+/* What the agent keeps across scans to watch the queue (spool.h). */
+struct spool_watch {
+	struct watch *w;
+	struct wdir *dirs;		/* by node */
+	size_t	ndirs;
+	int	broken;			/* out of watches: list everything */
+	uint32_t scan;			/* scans so far */
+};
+
 /* One scan: its parts, and the batch in hand. */
 struct spool {
 	struct pool *pool;
@@ -62,6 +82,9 @@ struct spool {
 	struct rescan rescan;
 	struct batch batch;
 	enum pfq_queue q;		/* the queue being walked */
+	struct spool_watch *sw;		/* watched: where the nodes are */
+	int	base_depth;		/* depth of the walk's start below its queue */
+	struct qdir_batch changed;	/* watched: changed names of one node */
 };
 
 /* fd_pread - the queue-file parser's read function */
@@ -99,12 +122,15 @@ complete(const struct stat *sb, enum pfq_queue q)
 
 /* facts - what the cache and the tally want of a file's stat */
 static void
-facts(const struct spool *sp, const struct stat *sb, struct rescan_facts *f)
+facts(const struct spool *sp, const struct stat *sb, const char *name,
+    struct rescan_facts *f)
 {
 	f->key = tally_key(sp->tally, sb);
 	f->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000
 	    + sb->st_ctim.tv_nsec;
 	f->size = (uint64_t)sb->st_size;
+	f->node = sp->sw ? sp->batch.files->node : -1;
+	f->name = name;
 }
 
 /* count_parsed - hand the result of reading one file to the counters */
@@ -115,7 +141,7 @@ count_parsed(struct spool *sp, struct worker *w, int rc, const struct stat *sb,
 	struct rescan_facts f;
 	char	why[160];
 
-	facts(sp, sb, &f);
+	facts(sp, sb, name, &f);
 	switch (rc) {
 	case QF_OK:
 		tally_parsed(sp->tally, w->local, sp->q, &f, m, name, &w->st);
@@ -188,7 +214,7 @@ probe_file(struct spool *sp, const char *name, struct probe *pr)
 	pr->usable = fstatat(sp->batch.files->dfd, name, &sb,
 	    AT_SYMLINK_NOFOLLOW) == 0 && complete(&sb, sp->q);
 	if (pr->usable)
-		facts(sp, &sb, &pr->f);
+		facts(sp, &sb, name, &pr->f);
 }
 
 /* probe_job - stat file j of the batch for the cache lookup (a pool job) */
@@ -247,10 +273,13 @@ scan_batch(void *ctx, const struct qdir_batch *files)
 			const struct probe *pr = &batch->probe[i];
 
 			if (pr->usable && (e = rescan_match(&sp->rescan, sp->q,
-			    &pr->f)) != NULL)
+			    &pr->f)) != NULL) {
+				if (pr->f.node >= 0)
+					cache_name(sp->rescan.cache, e, pr->f.node,
+					    qdir_name(files, i), strlen(qdir_name(files, i)));
 				tally_cached(sp->tally, sp->q, e,
 				    &sp->workers[0].st);
-			else
+			} else
 				batch->todo[n++] = (uint16_t)i;
 		}
 		batch->ntodo = n;
@@ -332,6 +361,242 @@ is_queue_dir(int queue_fd, const char *dir)
 	return found || unsure;
 }
 
+/* --- watched scans (spool.h) ------------------------------------- */
+
+/* spool_watch_create - inotify for the agent's scans; NULL + err if none */
+struct spool_watch *
+spool_watch_create(char *err, size_t errlen)
+{
+	struct spool_watch *sw;
+	struct watch *w;
+
+	if ((w = watch_create(err, errlen)) == NULL)
+		return NULL;
+	sw = xcalloc(1, sizeof(*sw));
+	sw->w = w;
+	return sw;
+}
+
+/* spool_watch_broken - did the watch give up (no more watches)? */
+int
+spool_watch_broken(const struct spool_watch *sw)
+{
+	return sw->broken;
+}
+
+/* spool_watch_free - the watch, and the directories it kept open */
+void
+spool_watch_free(struct spool_watch *sw)
+{
+	size_t	i;
+
+	if (sw == NULL)
+		return;
+	watch_free(sw->w);
+	for (i = 0; i < sw->ndirs; i++)
+		if (sw->dirs[i].dfd >= 0)
+			close(sw->dirs[i].dfd);
+	free(sw->dirs);
+	free(sw);
+}
+
+/*
+ * enter - the walker opened a directory: watch it before it is read,
+ * and keep it open, so that a changed name in it can be looked at
+ * without a path being resolved again
+ */
+static int
+enter(void *ctx, int dfd, const char *rel, int depth, int parent)
+{
+	struct spool *sp = ctx;
+	struct spool_watch *sw = sp->sw;
+	struct wdir *d;
+	char	safe[REL_PATH_MAX];
+	size_t	i;
+	int	node;
+
+	if (sw->broken)
+		return -1;
+	if ((node = watch_dir(sw->w, dfd, parent)) < 0) {
+		sw->broken = 1;
+		msg_warn("cannot watch %s (%s): from now on every scan lists "
+		    "every directory", printable_for_log(safe, sizeof(safe), rel,
+		    strlen(rel)), errno == ENOSPC ? "inotify takes no more "
+		    "watches: fs.inotify.max_user_watches" : strerror(errno));
+		return -1;
+	}
+	if ((size_t)node >= sw->ndirs) {
+		sw->dirs = xreallocarray(sw->dirs, (size_t)node + 1,
+		    sizeof(*sw->dirs));
+		for (i = sw->ndirs; i <= (size_t)node; i++)
+			sw->dirs[i].dfd = -1;
+		sw->ndirs = (size_t)node + 1;
+	}
+	d = &sw->dirs[node];
+	if (d->dfd < 0) {
+		d->dfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+		d->parent = parent;
+		d->q = sp->q;
+		d->depth = sp->base_depth + depth;
+		snprintf(d->rel, sizeof(d->rel), "%s", rel);
+	}
+	d->listed = sw->scan;
+	return node;
+}
+
+/*
+ * list_again - walk the directories the watch says must be listed
+ * again. Parents come before their hash directories (lower node
+ * numbers), so a listed parent covers them.
+ */
+static void
+list_again(struct spool *sp, struct qdir *walker,
+    const struct watch_changes *ch, struct scan_stats *st)
+{
+	struct spool_watch *sw = sp->sw;
+	struct wdir *d;
+	size_t	i;
+	int	fd;
+
+	for (i = 0; i < sw->ndirs; i++) {
+		d = &sw->dirs[i];
+		if (d->dfd < 0 || !watch_full(ch, (int)i) || d->listed == sw->scan)
+			continue;
+		if (!watch_alive(sw->w, (int)i)) {
+			close(d->dfd);		/* removed: its files went with it */
+			d->dfd = -1;
+			continue;
+		}
+		if ((fd = fcntl(d->dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+			st->errors++;
+			continue;
+		}
+		sp->q = d->q;
+		sp->base_depth = d->depth;
+		qdir_walk(walker, fd, d->rel, (d->q == Q_MAILDROP ? 0 :
+		    QDIR_DEPTH_MAX) - d->depth, st);
+	}
+	sp->base_depth = 0;
+}
+
+/*
+ * look_names - the changed names [from, to) of one node: a name that is
+ * gone is not counted (the file left the queue); the others are looked
+ * at as a walk would, and read when the cache cannot tell them.
+ */
+static void
+look_names(struct spool *sp, int node, const struct watch_changes *ch,
+    size_t from, size_t to, struct scan_stats *st)
+{
+	struct cache *cache = sp->rescan.cache;
+	struct qdir_batch *nb = &sp->changed;
+	const struct wdir *d = &sp->sw->dirs[node];
+	struct cache_entry *e;
+	struct stat sb;
+	const char *name;
+	size_t	k, len;
+
+	nb->dfd = d->dfd;
+	nb->rel = d->rel;
+	nb->node = node;
+	nb->n = 0;
+	buf_reset(&nb->names);
+	sp->q = d->q;
+	for (k = from; k < to; k++) {
+		name = watch_name_text(ch, k);
+		len = strlen(name);
+		/* Whatever had this name before is not counted from the cache. */
+		if ((e = cache_find_name(cache, node, name, len)) != NULL)
+			e->changed = cache_scan(cache);
+		if (!qf_queue_id_ok(name, len))
+			continue;
+		if (fstatat(d->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) {
+				st->files++;
+				st->errors++;
+				note(d->rel, name, strerror(errno));
+			}
+			continue;
+		}
+		st->files++;
+		if (!S_ISREG(sb.st_mode)) {
+			st->ignored++;
+			continue;
+		}
+		if (!complete(&sb, d->q)) {
+			st->skipped++;
+			continue;
+		}
+		nb->off[nb->n++] = nb->names.len;
+		buf_add(&nb->names, name, len + 1);
+		if (nb->n == QDIR_BATCH_MAX) {
+			scan_batch(sp, nb);
+			nb->n = 0;
+			buf_reset(&nb->names);
+		}
+	}
+	if (nb->n > 0)
+		scan_batch(sp, nb);
+}
+
+/* by_node - order changed names by their node */
+static int
+by_node(const void *a, const void *b)
+{
+	const struct watch_name *x = a, *y = b;
+
+	return (x->node > y->node) - (x->node < y->node);
+}
+
+/* look_again - every changed name, by node, but in directories listed */
+static void
+look_again(struct spool *sp, struct watch_changes *ch, struct scan_stats *st)
+{
+	struct spool_watch *sw = sp->sw;
+	size_t	i, j;
+	uint32_t node;
+
+	if (ch->nnames > 1)
+		qsort(ch->names, ch->nnames, sizeof(*ch->names), by_node);
+	for (i = 0; i < ch->nnames; i = j) {
+		node = ch->names[i].node;
+		for (j = i; j < ch->nnames && ch->names[j].node == node; j++)
+			;
+		if (node >= sw->ndirs || sw->dirs[node].dfd < 0
+		    || sw->dirs[node].listed == sw->scan)
+			continue;
+		look_names(sp, (int)node, ch, i, j, st);
+	}
+}
+
+/*
+ * count_rest - every file nothing happened to, from the cache, without
+ * a system call: entries not touched in this scan, whose directory was
+ * not listed and whose name did not change.
+ */
+static void
+count_rest(struct spool *sp, const struct watch_changes *ch,
+    struct scan_stats *st)
+{
+	struct spool_watch *sw = sp->sw;
+	struct cache *cache = sp->rescan.cache;
+	struct cache_entry *e = cache_entries(cache);
+	size_t	n = cache_count(cache), i;
+	uint32_t scan = cache_scan(cache), node;
+
+	for (i = 0; i < n; i++, e++) {
+		if (e->seen == scan || e->changed == scan || e->node == 0)
+			continue;
+		node = e->node - 1;
+		if (node >= sw->ndirs || sw->dirs[node].dfd < 0
+		    || sw->dirs[node].listed == sw->scan
+		    || watch_full(ch, (int)node))
+			continue;
+		st->files++;
+		tally_known(sp->tally, e, st);
+	}
+}
+
 /* spool_scan - one pass over every queue of a queue directory */
 int
 spool_scan(const char *dir, const struct spool_opts *opts,
@@ -345,11 +610,12 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	struct cache *cache = to->visit ? NULL : opts->cache;
 	unsigned nthreads = opts->threads ? opts->threads : 1;
 	char	safe[REL_PATH_MAX];
+	struct watch_changes ch;
 	struct spool sp;
 	struct qdir *walker;
 	struct stat sb;
 	size_t	i;
-	int	root, fd, rc = 0;
+	int	root, fd, rc = 0, full = 1;
 
 	if (!is_queue_dir(opts->queue_fd, dir)) {
 		printable_for_log(safe, sizeof(safe), dir, strlen(dir));
@@ -379,7 +645,23 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 	sp.tally = tally_create(to, cache ? &sp.rescan : NULL, sb.st_dev);
 	start_workers(&sp, nthreads);
 	walker = qdir_create(scan_batch, &sp);
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	buf_init(&sp.changed.names);
+	memset(&ch, 0, sizeof(ch));
+	if (cache && opts->watch && !opts->watch->broken && !opts->queues) {
+		sp.sw = opts->watch;
+		sp.sw->scan++;
+		watch_take(sp.sw->w, &ch);
+		st->events = ch.events;
+		st->overflows = ch.overflows;
+		full = ch.all || opts->full || cache_count(cache) == 0;
+		qdir_set_enter(walker, enter);
+	}
+	if (!full) {
+		list_again(&sp, walker, &ch, &sp.workers[0].st);
+		look_again(&sp, &ch, &sp.workers[0].st);
+		count_rest(&sp, &ch, &sp.workers[0].st);
+	}
+	for (i = 0; full && i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *name = names[order[i]];
 
 		if (opts->queues && !(opts->queues & (1u << order[i])))
@@ -402,11 +684,14 @@ spool_scan(const char *dir, const struct spool_opts *opts,
 		qdir_walk(walker, fd, name, order[i] == Q_MAILDROP ? 0 :
 		    QDIR_DEPTH_MAX, &sp.workers[0].st);
 	}
+	st->full = full;
 	qdir_free(walker);
 	stop_workers(&sp, st);
 	/* After a failed scan the cache keeps what the next one may reuse. */
 	rescan_end(&sp.rescan, rc == 0);
 	tally_free(sp.tally);
+	watch_changes_free(&ch);
+	buf_free(&sp.changed.names);
 	close(root);
 	return rc;
 }

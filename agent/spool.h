@@ -60,6 +60,23 @@
  *	cannot lead the walk out of the spool; recursion is bounded by
  *	QDIR_DEPTH_MAX. Names that are not queue IDs are not opened.
  *
+ *	With a watch as well (spool_watch_create(); the agent keeps one, the
+ *	cache and the aggregate across scans), the scan lists no directory
+ *	and stats no file that inotify (watch.h) says nothing happened to:
+ *	the first scan lists every directory and puts a watch on each before
+ *	reading it; later ones take the changes, list again the directories
+ *	that must be (a new hash directory, a lost watch, a burst larger than
+ *	the names kept), look again at each changed name, and count every
+ *	other file from the cache without a system call. opts->full, an
+ *	overflow of the kernel's queue, or an empty cache list every
+ *	directory again, as without a watch (st->full = 1). A file that is
+ *	gone when its changed name is looked at is not counted anywhere (it
+ *	left the queue), and names that are not queue IDs are not tracked,
+ *	so files and ignored count less than a listing would; every message
+ *	counter is the same. When inotify takes no more watches the watch
+ *	is broken for good (spool_watch_broken(); one log line) and every
+ *	scan lists every directory, reusing the cache as before.
+ *
  * DIAGNOSTICS
  *	Returns -1 with a message in err when the queue directory or one of
  *	the queue directories in it cannot be opened for a reason other than
@@ -77,15 +94,22 @@
 #include "cache.h"
 #include "scan.h"
 
+struct spool_watch;
+
 struct spool_opts {
 	unsigned threads;	/* 0 or 1: the calling thread alone */
 	struct cache *cache;	/* NULL: read every file */
 	int	queue_fd;	/* the queue directory, opened before privileges
 				 * were dropped (-1: open the path) */
 	unsigned queues;	/* a bit per enum pfq_queue to walk; 0: all */
+	struct spool_watch *watch;	/* with a cache: look only at changes */
+	int	full;		/* watched: list every directory this time */
 };
 
 int	spool_scan(const char *, const struct spool_opts *, const struct scan_sink *,
 	    struct scan_stats *, char *, size_t);
+struct spool_watch *spool_watch_create(char *, size_t);
+int	spool_watch_broken(const struct spool_watch *);
+void	spool_watch_free(struct spool_watch *);
 
 #endif

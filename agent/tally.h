@@ -43,6 +43,11 @@
  *	from its entry (and in stats->cached unless it is a duplicate); it
  *	takes no lock, so it is called while no other thread tallies.
  *
+ *	tally_known() is tally_cached() for the watched scan's files that
+ *	nothing happened to: each is known to be counted once already (the
+ *	caller skips entries touched in this scan), so the set of files
+ *	counted is not consulted.
+ *
  *	tally_create() keeps pointers to the sink's aggregate or visitor
  *	and to the rescan, which must outlive the tally. tally_free() and
  *	tally_local_free() release what the create functions allocated.
@@ -78,6 +83,7 @@ void	tally_parsed(struct tally *, struct tally_local *, enum pfq_queue,
 	    struct scan_stats *);
 void	tally_unparseable(struct tally *, struct tally_local *, enum pfq_queue,
 	    const struct rescan_facts *, struct scan_stats *);
+void	tally_known(struct tally *, struct cache_entry *, struct scan_stats *);
 void	tally_flush(struct tally *, struct tally_local *, struct scan_stats *);
 void	tally_cached(struct tally *, enum pfq_queue, struct cache_entry *,
 	    struct scan_stats *);

@@ -427,7 +427,7 @@ END_TEST
 START_TEST(sudo_allows_only_stdout_options)
 {
 	static const char *const stdout_only[] = {
-		"source", "top", "now", "threads", "no_cache", "verbose",
+		"source", "top", "now", "threads", "no_cache", "no_watch", "full_rescan", "verbose",
 		"interval", "execd", "tag",
 	};
 	const struct setting_def *t;

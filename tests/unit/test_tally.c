@@ -39,7 +39,7 @@ message(void)
 static struct rescan_facts
 facts(uint64_t key, int64_t ctime_ns, uint64_t size)
 {
-	struct rescan_facts f = {key, ctime_ns, size};
+	struct rescan_facts f = {key, ctime_ns, size, -1, NULL};
 
 	return f;
 }
