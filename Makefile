@@ -6,6 +6,11 @@
 #   make check           unit, golden, hostile-input, fuzz-corpus and lint
 #                        tests (also under ASan+UBSan and valgrind), and the
 #                        integration tests against a real Postfix and InfluxDB
+#   make check-fast      the tests that need neither root nor a service (any
+#                        user, about a minute)
+#   make check GROUP=name [CASE=name]
+#                        one test group, or one case of it (tests/run.sh --list)
+#   make testprogs       build everything the tests run (make -j2 testprogs)
 #   make fuzz            run the libFuzzer targets (clang) for FUZZ_SECONDS each
 #   make lint            refuse banned C library calls
 #   make install         PREFIX=/usr/local DESTDIR=: the binary, man pages,
@@ -13,6 +18,8 @@
 #   make deb             the Debian package (dpkg-buildpackage), in build/deb/
 #
 # User CFLAGS, CPPFLAGS and LDFLAGS are kept; warnings are always on.
+# Every object records the headers it includes (-MMD): a changed header
+# rebuilds what includes it, and only that.
 
 VERSION	= 0.2.0
 
@@ -38,13 +45,20 @@ ALL_CFLAGS = -std=c11 -pthread $(OPT) $(WARN) $(HARDEN) $(DEFS) $(CPPFLAGS) $(CF
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	  -fno-omit-frame-pointer
 
-CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
-CHECK_LIBS   = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
-JANSSON_LIBS   = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
+# $(call pkgconf,--cflags|--libs,MODULES): pkg-config's answer, or the
+# build stops naming the modules pkg-config cannot find. Each variable
+# below asks once, when a rule first needs it: make clean and make lint
+# need none.
+pkgfound = $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo y)
+pkgconf = $(if $(call pkgfound,$(2)),$(shell $(PKG_CONFIG) $(1) $(2)),$(error \
+	$(PKG_CONFIG) cannot find $(strip $(foreach m,$(2),$(if $(call pkgfound,$(m)),,$(m)))): \
+	install pkg-config and the development packages (as root: tests/install-deps.sh)))
+CHECK_CFLAGS = $(eval CHECK_CFLAGS := $(call pkgconf,--cflags,check))$(CHECK_CFLAGS)
+CHECK_LIBS   = $(eval CHECK_LIBS := $(call pkgconf,--libs,check))$(CHECK_LIBS)
+JANSSON_LIBS = $(eval JANSSON_LIBS := $(call pkgconf,--libs,jansson))$(JANSSON_LIBS)
 # The agent links libcurl (push.c), jansson (json.c) and zlib (gzip).
-DEP_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl jansson zlib 2>/dev/null)
-DEP_LIBS   = $(shell $(PKG_CONFIG) --libs libcurl jansson zlib 2>/dev/null)
+DEP_CFLAGS = $(eval DEP_CFLAGS := $(call pkgconf,--cflags,libcurl jansson zlib))$(DEP_CFLAGS)
+DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DEP_LIBS)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report qdir pool \
@@ -57,7 +71,6 @@ SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
 
 UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
-TLIB_HDR = $(wildcard tests/lib/*.h)
 TOOLS	= qfdump mkqf lpcheck jsoncheck privprobe
 FUZZERS	= fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq
 
@@ -66,59 +79,105 @@ all: agent/pfqmon
 agent/pfqmon: build/obj/main.o $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-build/obj/%.o: agent/%.c $(HDRS) | build/obj
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+# Objects: build/obj plain, build/san with ASan+UBSan, build/fz for
+# libFuzzer; agent/x.c is build/obj/x.o, tests/d/x.c build/obj/tests/d/x.o.
+# Each writes its header dependencies to x.d beside it (-MMD -MP).
+# build/.mmd marks a tree built so: objects older than it (from before
+# -MMD, so without a .d) are built again.
+DEPFLAGS = -MMD -MP
+TINC	= -Iagent -Itests/lib
+FUZZ_CFLAGS = -std=c11 -pthread -g -O1 $(DEFS)
 
-build/san/%.o: agent/%.c $(HDRS) | build/san
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+build/obj/%.o: agent/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-build/obj build/san build/tests build/fuzz:
-	mkdir -p $@
+build/san/%.o: agent/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/obj/tests/%.o: tests/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TINC) $(TEST_CFLAGS) $(DEP_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+build/san/tests/%.o: tests/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TINC) $(TEST_CFLAGS) $(DEP_CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) \
+	    -c -o $@ $<
+
+build/fz/%.o: agent/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(DEP_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    $(DEPFLAGS) -c -o $@ $<
+
+build/fz/tests/%.o: tests/%.c build/.mmd
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) $(TINC) $(DEP_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+	    $(DEPFLAGS) -c -o $@ $<
+
+build/.mmd:
+	@mkdir -p build && touch $@
+-include $(wildcard build/obj/*.d build/san/*.d build/fz/*.d \
+	  build/obj/tests/*/*.d build/san/tests/*/*.d build/fz/tests/*/*.d)
 
 # --- test programs, plain and sanitized ---------------------------------
+# Each source is its own object, so make -j builds them side by side.
 
-build/tests/pfqmon-san: build/san/main.o $(SAN_OBJ) | build/tests
+UNIT_OBJ = $(UNIT_SRC:%.c=build/obj/%.o)
+TLIB_OBJ = $(TLIB_SRC:%.c=build/obj/%.o)
+$(UNIT_OBJ) $(UNIT_OBJ:build/obj/%=build/san/%): TEST_CFLAGS = $(CHECK_CFLAGS)
+
+build/tests/pfqmon-san: build/san/main.o $(SAN_OBJ)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-TINC	= -Iagent -Itests/lib
+build/tests/unit: $(UNIT_OBJ) $(TLIB_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DEP_LIBS)
 
-build/tests/unit: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
-	    $(HDRS) $(LIB_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) -o $@ \
-	    $(UNIT_SRC) $(TLIB_SRC) $(LIB_OBJ) $(CHECK_LIBS) $(DEP_LIBS)
+build/tests/unit-san: $(UNIT_OBJ:build/obj/%=build/san/%) $(TLIB_OBJ:build/obj/%=build/san/%) \
+	    $(SAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(DEP_LIBS)
 
-build/tests/unit-san: $(UNIT_SRC) $(TLIB_SRC) tests/unit/unit.h $(TLIB_HDR) \
-	    $(HDRS) $(SAN_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(CHECK_CFLAGS) $(TINC) $(LDFLAGS) \
-	    -o $@ $(UNIT_SRC) $(TLIB_SRC) $(SAN_OBJ) $(CHECK_LIBS) $(DEP_LIBS)
+build/tests/jsoncheck: build/obj/tests/tools/jsoncheck.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(JANSSON_LIBS)
 
-build/tests/jsoncheck: tests/tools/jsoncheck.c | build/tests
-	$(CC) $(ALL_CFLAGS) $(JANSSON_CFLAGS) $(LDFLAGS) -o $@ $< $(JANSSON_LIBS)
-
-build/tests/%: tests/tools/%.c $(TLIB_SRC) $(TLIB_HDR) $(HDRS) $(LIB_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(TINC) $(LDFLAGS) -o $@ $< $(TLIB_SRC) $(LIB_OBJ) \
-	    $(DEP_LIBS)
+$(filter-out build/tests/jsoncheck,$(TOOLS:%=build/tests/%)): build/tests/%: \
+	    build/obj/tests/tools/%.o $(TLIB_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 # Fuzz targets built with gcc and a replay driver: make check runs the
 # corpus through them (sanitized), no libFuzzer needed.
-build/tests/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(TLIB_SRC) \
-	    $(TLIB_HDR) $(HDRS) $(SAN_OBJ) | build/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(TINC) $(LDFLAGS) -o $@ $< \
-	    tests/fuzz/replay.c $(TLIB_SRC) $(SAN_OBJ) $(DEP_LIBS)
+$(FUZZERS:%=build/tests/%-replay): build/tests/%-replay: build/san/tests/fuzz/%.o \
+	    build/san/tests/fuzz/replay.o $(TLIB_OBJ:build/obj/%=build/san/%) $(SAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 # The real fuzzers: clang's libFuzzer.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC:%=agent/%.c) $(HDRS) $(TLIB_SRC) \
-	    $(TLIB_HDR) | build/fuzz
-	$(CLANG) -std=c11 -pthread -g -O1 $(DEFS) $(TINC) \
-	    $(DEP_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
-	    $(LIB_SRC:%=agent/%.c) $(TLIB_SRC) $(DEP_LIBS)
+$(FUZZERS:%=build/fuzz/%): build/fuzz/%: build/fz/tests/fuzz/%.o $(LIB_SRC:%=build/fz/%.o) \
+	    $(TLIB_SRC:%.c=build/fz/%.o)
+	@mkdir -p $(@D)
+	$(CLANG) -pthread -fsanitize=fuzzer,address,undefined -o $@ $^ $(DEP_LIBS)
 
 TEST_PROGS = agent/pfqmon build/tests/pfqmon-san build/bench/gen build/tests/unit \
 	  build/tests/unit-san $(TOOLS:%=build/tests/%) \
 	  $(FUZZERS:%=build/tests/%-replay)
 
+# GROUP and CASE pick one test group and one case of it (tests/run.sh
+# --list names them); check-fast runs the groups that need neither root
+# nor a service.
+RUN_ARGS = $(strip $(if $(GROUP),'$(GROUP)') $(if $(CASE),'$(CASE)'))
+
+testprogs: $(TEST_PROGS)
+
 check: $(TEST_PROGS)
-	PYTHON=$(PYTHON) tests/run.sh
+	PYTHON=$(PYTHON) tests/run.sh $(RUN_ARGS)
+
+check-fast: $(TEST_PROGS)
+	PYTHON=$(PYTHON) tests/run.sh --fast $(RUN_ARGS)
 
 demo:
 	tests/install-deps.sh demo
@@ -132,6 +191,10 @@ fuzz: $(FUZZERS:%=build/fuzz/%)
 
 lint:
 	tests/lint.sh
+
+# The warning list, for tests/lint.sh (which compiles with -Werror).
+print-warn:
+	@echo $(WARN)
 
 # What make install puts where; the Debian package is this with PREFIX=/usr
 # (debian/rules). The docs name the package's binary, /usr/bin/pfqmon: the
@@ -181,8 +244,8 @@ deb:
 clean:
 	rm -rf build agent/pfqmon
 
-.PHONY: all check demo test fuzz lint install uninstall deb clean
-.SECONDARY:
+.PHONY: all testprogs check check-fast demo test fuzz lint print-warn install uninstall \
+	deb clean
 
 # --- benchmark ------------------------------------------------------------
 

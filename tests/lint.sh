@@ -10,7 +10,8 @@
 #   a descriptor that is not the spool's (WRITERS below), so that a
 #   module split out of the spool reader is checked without being named;
 # - every agent source compiles without a warning under -Werror;
-# - at most one module includes curl, at most one jansson.
+# - at most one module includes curl, at most one jansson;
+# - commit subjects of at most 72 characters, the detail in the body.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib/tap.sh
@@ -50,17 +51,43 @@ if [ -z "$hits" ]; then ok "lint: the spool reader never writes, truncates, lock
 else not_ok "lint: write-like calls outside $WRITERS: $hits"; fi
 
 CC=${CC:-cc}
-flags="-std=c11 -O2 -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual \
- -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
- -D_DEFAULT_SOURCE -Werror -fsyntax-only"
+# The Makefile's warning list (WARN) is the only one. MAKEFLAGS is not
+# passed on: a make check with -j would hand over a jobserver this make
+# cannot use.
+warn=$(MAKEFLAGS= MFLAGS= ${MAKE:-make} -s --no-print-directory print-warn) || warn=
+if [ -z "$warn" ]; then
+	not_ok "lint: make print-warn gives no warning list"
+	warn="-Wall -Wextra"
+fi
+flags="-std=c11 -O2 $warn -D_DEFAULT_SOURCE -Werror -fsyntax-only"
 fails=""
 for f in agent/*.c; do
 	# shellcheck disable=SC2086
 	$CC $flags "$f" 2>/dev/null || fails="$fails $f"
 done
-if [ -z "$fails" ]; then ok "lint: agent/ compiles with -Wall -Wextra -Werror"
+if [ -z "$fails" ]; then ok "lint: agent/ compiles with the Makefile's warnings and -Werror"
 else not_ok "lint: warnings in:$fails"; fi
 
 n=$(grep -l '#include <curl/' agent/*.c agent/*.h 2>/dev/null | wc -l)
 m=$(grep -l '#include <jansson.h>' agent/*.c agent/*.h 2>/dev/null | wc -l)
 check "lint: at most one module includes curl and one jansson" test "$n" -le 1 -a "$m" -le 1
+
+# Commit messages since the rule was written down (COMMIT_BASE, by
+# default the commit before it): a subject of at most 72 characters, then
+# a blank line before any detail. Skipped outside a git checkout, or
+# where the base is not in the history (a shallow clone).
+base=${COMMIT_BASE:-b4c3008}
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+	ok "lint: commit subjects # SKIP not a git checkout"
+elif ! git cat-file -e "$base^{commit}" 2>/dev/null; then
+	ok "lint: commit subjects # SKIP commit $base is not in this clone"
+else
+	bad=$(git log --format='%h%x09%s' "$base..HEAD" | awk -F'\t' '
+	    length($2) > 72 { print $1 ": subject of " length($2) " characters" }')
+	wrapped=$(git log --format='%h %B%x00' "$base..HEAD" | awk -v RS='\0' '
+	    { sub(/^\n/, ""); n = split($0, l, "\n"); if (n > 1 && l[2] != "") print substr(l[1], 1, 7) ": no blank line after the subject" }')
+	bad=$(printf '%s\n%s' "$bad" "$wrapped" | sed '/^$/d')
+	n=$(git rev-list --count "$base..HEAD")
+	if [ -z "$bad" ]; then ok "lint: the $n commits since $base have subjects of at most 72 characters, detail after a blank line"
+	else not_ok "lint: commit messages since $base:" $bad; fi
+fi

@@ -227,7 +227,7 @@ async function main() {
       clip: {x: 0, y: 0, width: WIDTH,
         height: Math.min(TALL, Math.max(...result.cells.map(c => c.bottom)) + 20)}});
     await page.setViewport({width: WIDTH, height: FIRST_SCREEN});
-    await sleep(500);
+    await page.waitForFunction(h => window.innerHeight === h, {}, FIRST_SCREEN);
     await waitRendered(page);
     await page.screenshot({path: path.join(a.out, 'first-screen.png')});
     process.stdout.write(JSON.stringify(result) + '\n');

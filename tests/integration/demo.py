@@ -14,14 +14,10 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
-
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
 
 
 def burst(p):

@@ -1,7 +1,8 @@
 """harness.py - real Postfix and InfluxDB instances for pfqmon's tests.
 
 Everything here is private to one test run: a base directory from mkdtemp,
-loopback ports chosen free at start, a syslog_name with the run's id. The
+loopback ports chosen free at start (a server that finds its port taken
+meanwhile starts again on another), a syslog_name with the run's id. The
 default /etc/postfix and /var/spool/postfix, and port 25, are never
 touched. Processes are stopped by the PIDs this module started, in
 close(), which the tests call from finally blocks and atexit.
@@ -40,12 +41,62 @@ signal.signal(signal.SIGTERM, _terminate)
 
 
 def free_port():
-    """A loopback TCP port nothing listens on right now."""
+    """A loopback TCP port nothing listens on right now. Another program
+    may bind it before the server it is for does: a caller that hands it
+    to a server starts that server again on another port when it reports
+    the address in use (port_taken()). A port that must refuse
+    connections is a RefusedPort instead."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def port_taken(log):
+    """Whether a server's log says it found its address in use."""
+    return "address already in use" in log.lower()
+
+
+def listening(pid, port):
+    """Whether process pid holds a TCP socket listening on loopback port:
+    a server that answers on a port chosen by free_port() may be another
+    program's."""
+    inodes = set()
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                for line in f.readlines()[1:]:
+                    col = line.split()
+                    if col[3] == "0A" and int(col[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add("socket:[%s]" % col[9])
+        except OSError:
+            pass
+    try:
+        fds = os.listdir("/proc/%d/fd" % pid)
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in inodes:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+class RefusedPort:
+    """A loopback port bound but not listening, for as long as the object
+    lives: connections to it are refused, and no other program can take
+    it meanwhile."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def close(self):
+        self.sock.close()
 
 
 def ipv6_works():
@@ -131,7 +182,8 @@ class Postfix:
         self.name = "%s-%d" % (name, os.getpid())
         self.tarpit = Tarpit()
         self.smtp_port = None
-        self.dead_port = free_port()        # relayhost: connection refused
+        self.refused = RefusedPort()
+        self.dead_port = self.refused.port  # relayhost: connection refused
         self.ipv6 = ipv6_works()            # IPv6 clients can be played
         self.running = False
         self.master_pid = None
@@ -208,9 +260,21 @@ class Postfix:
     # -- lifecycle --------------------------------------------------------
 
     def start(self):
-        res = run([SBIN + "/postfix", "-c", self.conf, "start"], check=False)
-        if res.returncode != 0:
-            raise RuntimeError("postfix start failed:\n" + self.log_tail())
+        for attempt in range(5):
+            with open(self.logfile, "rb") as f:
+                seen = len(f.read())
+            res = run([SBIN + "/postfix", "-c", self.conf, "start"], check=False)
+            if res.returncode == 0:
+                break
+            with open(self.logfile, "rb") as f:
+                new = f.read()[seen:].decode(errors="replace")
+            if attempt == 4 or not port_taken(new):
+                raise RuntimeError("postfix start failed:\n" + self.log_tail())
+            # Another program took smtpd's port since setup(): another one.
+            port = free_port()
+            run([SBIN + "/postconf", "-c", self.conf, "-F", "127.0.0.1:%d/inet/service = "
+                 "127.0.0.1:%d" % (self.smtp_port, port)])
+            self.smtp_port = port
         self.running = True
         pidfile = os.path.join(self.spool, "pid", "master.pid")
         for _ in range(100):
@@ -249,6 +313,7 @@ class Postfix:
             self.stop()
         finally:
             self.tarpit.close()
+            self.refused.close()
             shutil.rmtree(self.base, ignore_errors=True)
 
     # -- the queue, as Postfix sees it -------------------------------------
@@ -435,11 +500,25 @@ class Influx:
         self.rpc_port = free_port()
         self.subscriber = subscriber        # Kapacitor subscribes
         self.proc = None
+        self.started = False
         atexit.register(self.close)
 
     def start(self):
         """Start influxd; after stop() it comes back on the same port with
-        the same data, as after an outage."""
+        the same data, as after an outage. On its first start it moves to
+        other ports if another program took one of its own meanwhile."""
+        for attempt in range(5):
+            log = self._start()
+            if log is None:
+                self.started = True
+                return
+            if self.started or attempt == 4 or not port_taken(log):
+                break
+            self.port, self.rpc_port = free_port(), free_port()
+        raise RuntimeError("influxd did not start: " + log[-300:])
+
+    def _start(self):
+        """One start: None once influxd itself answers, or what it logged."""
         conf = os.path.join(self.base, "influxdb.conf")
         b = self.base
         with open(conf, "w") as f:
@@ -456,20 +535,23 @@ class Influx:
                     '[subscriber]\n  enabled = %s\n'
                     % (self.rpc_port, b, b, b, self.port,
                        "true" if self.subscriber else "false"))
-        self.log = open(os.path.join(b, "influxd.log"), "ab")
+        path = os.path.join(b, "influxd.log")
+        self.log = open(path, "ab")
+        seen = self.log.tell()
         self.proc = subprocess.Popen(["influxd", "run", "-config", conf],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         end = time.monotonic() + 20
-        while time.monotonic() < end:
+        while time.monotonic() < end and self.proc.poll() is None:
             try:
                 with urllib.request.urlopen(self.url("/ping"), timeout=1) as r:
-                    if r.status == 204:
-                        return
+                    if r.status == 204 and listening(self.proc.pid, self.port):
+                        return None
             except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("influxd did not start")
+                pass
+            time.sleep(0.05)
+        self.stop()
+        with open(path, "rb") as f:
+            return f.read()[seen:].decode(errors="replace")
 
     def url(self, path, **params):
         q = "?" + urllib.parse.urlencode(params) if params else ""

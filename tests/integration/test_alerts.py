@@ -28,6 +28,7 @@ Debian's python3-aiosmtpd, every check is reported skipped, never passed.
 
 import email
 import email.policy
+import errno
 import html
 import json
 import os
@@ -41,13 +42,11 @@ import threading
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import REPO, PFQMON  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 ROOT = tempfile.mkdtemp(prefix="pfqmon-alerts.")
 os.chmod(ROOT, 0o755)           # Postfix and pfqmon run as postfix below it
 HOST = "mx1"
@@ -86,9 +85,15 @@ class Sink:
     def __init__(self):
         from aiosmtpd.controller import Controller
         self.mails, self.lock = [], threading.Lock()
-        self.port = harness.free_port()
-        self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.ctl.start()
+        for attempt in range(5):
+            self.port = harness.free_port()
+            self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
+            try:
+                self.ctl.start()
+                break
+            except OSError as e:        # another program took the port
+                if attempt == 4 or e.errno != errno.EADDRINUSE:
+                    raise
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.original_content or envelope.content,
@@ -114,9 +119,19 @@ class Kapacitor:
 
     def __init__(self, daemon, cli, influx, smtp_port):
         self.cli = cli
-        self.port = harness.free_port()
         self.dir = os.path.join(ROOT, "kapacitor")
         os.makedirs(self.dir)
+        for attempt in range(5):
+            log = self.start(daemon, influx, smtp_port)
+            if log is None:
+                return
+            if attempt == 4 or not harness.port_taken(log):
+                raise RuntimeError("kapacitord did not start: %s" % log[-800:])
+
+    def start(self, daemon, influx, smtp_port):
+        """kapacitord on a port of its own: None once it answers, or what
+        it logged."""
+        self.port = harness.free_port()
         conf = os.path.join(self.dir, "kapacitor.conf")
         d = self.dir
         with open(conf, "w") as f:
@@ -140,17 +155,19 @@ class Kapacitor:
         self.proc = subprocess.Popen([daemon, "-config", conf], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         end = time.monotonic() + 30
-        while time.monotonic() < end:
+        while time.monotonic() < end and self.proc.poll() is None:
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/kapacitor/v1/ping"
                                             % self.port, timeout=1) as r:
-                    if r.status == 204:
-                        return
+                    if r.status == 204 and harness.listening(self.proc.pid, self.port):
+                        return None
             except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise RuntimeError("kapacitord did not start: %s" % self.log_tail())
+                pass
+            time.sleep(0.1)
+        self.close()
+        with open(os.path.join(d, "stdout.log"), "rb") as f:
+            out = f.read().decode(errors="replace")
+        return out + self.log_tail()
 
     def run(self, *args):
         return subprocess.run([self.cli, "-url", "http://127.0.0.1:%d" % self.port]
@@ -236,6 +253,55 @@ def wait_mails(sink, t0, pred, count=1, timeout=60):
     return [m for m in sink.since(t0) if pred(m)]
 
 
+# The measurements each task reads: Kapacitor has had every point of them
+# when its stream node has collected as many as InfluxDB holds.
+READS = {"postfix_queue": ("postfix_queue_total",),
+         "postfix_culprit": ("postfix_queue_sasl", "postfix_queue_client",
+                             "postfix_queue_sender"),
+         "postfix_deadman": ()}
+
+
+def judged(kap, influx, sink, since, scans=4):
+    """Whether Kapacitor has judged the queue as it is since `since` (wall
+    clock, after a step of the scene): InfluxDB holds at least `scans`
+    scans made after it (the queue alert's 4 s window over 2 s scans is
+    then closed at least once on them); every task has collected every
+    point of what it reads and passed each one on through all its nodes;
+    and every mail its alerts triggered has reached the sink."""
+    rows = influx.points("telegraf", "SELECT count(\"length\") FROM postfix_queue_total "
+                         "WHERE host = '%s' AND time > %d" % (HOST, int(since * 1e9)))
+    if not rows or rows[0][1] < scans:
+        return False
+    triggered = 0
+    for task, measurements in READS.items():
+        want = 0
+        for m in measurements:
+            got = influx.points("telegraf", "SELECT count(\"length\") FROM %s" % m)
+            want += got[0][1] if got else 0
+        with urllib.request.urlopen("http://127.0.0.1:%d/kapacitor/v1/tasks/%s"
+                                    % (kap.port, task), timeout=10) as r:
+            nodes = json.loads(r.read())["stats"]["node-stats"]
+        emitted = sum(n["emitted"] for n in nodes.values())
+        passed = sum(n["collected"] for name, n in nodes.items() if name != "stream0")
+        if nodes["stream0"]["collected"] < want or emitted != passed:
+            return False
+        triggered += sum(n.get("alerts_triggered", 0) for n in nodes.values())
+    return len(sink.since(0)) >= triggered
+
+
+def settle(kap, influx, sink, since, what, timeout=120):
+    """Wait until Kapacitor has judged the queue since `since` (judged()):
+    then no mail about it is still to come. A failed test if it has not
+    within timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if judged(kap, influx, sink, since):
+            return
+        time.sleep(0.5)
+    tap(False, "alerts: Kapacitor judged the queue after %s within %d s" % (what, timeout),
+        [kap.log_tail()])
+
+
 def top_counts(conf):
     """{(kind, key): messages} from pfqmon top --format json --rows 0."""
     res = subprocess.run([PFQMON, "top", "-c", conf, "--format", "json", "--rows", "0"],
@@ -319,6 +385,14 @@ def culprit_mails(mails, level):
 
 
 def main():
+    picked = []
+    try:
+        picked = cases("alerts")
+    finally:                # --list exits here
+        if not picked:
+            shutil.rmtree(ROOT, ignore_errors=True)
+    if not picked:
+        return exit_status()
     kapd, kap_cli = find("KAPACITORD", "kapacitord"), find("KAPACITOR", "kapacitor")
     try:
         import aiosmtpd  # noqa: F401
@@ -363,27 +437,27 @@ def scenario(pf, influx, sink, kap):
     conf = pf.conf
     agent = Agent(conf, influx)
     try:
-        run_scene(pf, sink, conf, agent, influx)
+        run_scene(pf, sink, conf, agent, influx, kap)
     finally:
         agent.stop()
 
 
-def run_scene(pf, sink, conf, agent, influx):
+def run_scene(pf, sink, conf, agent, influx, kap):
     # 1. Ordinary users: 30 messages, nothing to say.
-    t0 = time.monotonic()
     play(pf, [("198.51.100.%d" % (100 + u), "user%d" % u, "user%d@corp.example" % u, 3, False)
               for u in range(10)], agent)
-    time.sleep(12)
+    settle(kap, influx, sink, time.time(), "30 messages")
     tap(not sink.since(0), "alerts: 30 messages from ten users: no mail",
         [m["subject"] for m in sink.since(0)])
 
     # 2. The victim's account, from five addresses: 130 more, 160 in all.
     t1 = time.monotonic()
     play(pf, [(VICTIM_IPS[k], VICTIM_LOGIN, VICTIM, 26, False) for k in range(5)], agent)
+    w1 = time.time()
     warn = wait_mails(sink, t1, lambda m: m["subject"].startswith("WARNING: Postfix queue"))
     culprits = wait_mails(sink, t1, lambda m: m["subject"].startswith("CRITICAL: Postfix on "),
                           count=2)
-    time.sleep(6)
+    settle(kap, influx, sink, w1, "160 messages")
     mails = sink.since(t1)
     tap(len(warn) == 1 and "holds 160 messages" in warn[0]["subject"]
         and "pfqmon top" in warn[0]["body"]
@@ -401,10 +475,11 @@ def run_scene(pf, sink, conf, agent, influx):
     t2 = time.monotonic()
     play(pf, [(RELAY_IP, None, lambda i: "news%d@relay%d.example" % (i, i % 7), 60, False),
               (EVIL_IP, EVIL_LOGIN, EVIL_SENDER, 55, True)], agent)
+    w2 = time.time()
     crit = wait_mails(sink, t2, lambda m: m["subject"].startswith("CRITICAL: Postfix queue"))
     new = wait_mails(sink, t2, lambda m: m["subject"].startswith("CRITICAL: Postfix on "),
                      count=4)
-    time.sleep(6)
+    settle(kap, influx, sink, w2, "275 messages")
     mails = sink.since(t2)
     tap(len(crit) == 1 and "holds 275 messages" in crit[0]["subject"],
         "alerts: 275 messages: one CRITICAL mail", [m["subject"] for m in mails])
@@ -483,8 +558,9 @@ def run_scene(pf, sink, conf, agent, influx):
     t3 = time.monotonic()
     hold = [l for l in commands(first[("sasl_users", VICTIM_LOGIN)]) if l.endswith("-h -")][0]
     res = paste(hold, conf, None, ROOT)
+    w3 = time.time()
     ok = wait_mails(sink, t3, lambda m: m["subject"].startswith("OK: Postfix on "), count=2)
-    time.sleep(4)
+    settle(kap, influx, sink, w3, "the hold")
     rec = sorted(m["subject"] for m in culprit_mails(sink.since(t3), "OK"))
     body = [m for m in ok if "SASL user" in m["subject"]]
     tap(res.returncode == 0 and rec == [

@@ -19,12 +19,11 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import fixtures  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 ROOT = tempfile.mkdtemp(prefix="pfqmon-edges.")
 FAKETIME = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or [None])[0]
 
@@ -33,8 +32,10 @@ class Agent:
     """pfqmon in the background, its output in files, stopped by PID."""
 
     def __init__(self, args, env=None, name="agent"):
-        self.out = open(os.path.join(ROOT, "%s.%d.out" % (name, id(self))), "w+b")
-        self.err = open(os.path.join(ROOT, "%s.%d.err" % (name, id(self))), "w+b")
+        # Appending: pfqmon shares the files' offset, which lines() moves.
+        n = time.monotonic_ns()
+        self.out = open(os.path.join(ROOT, "%s.%d.out" % (name, n)), "a+b")
+        self.err = open(os.path.join(ROOT, "%s.%d.err" % (name, n)), "a+b")
         self.proc = subprocess.Popen([PFQMON] + args, stdout=self.out, stderr=self.err,
                                      env=env)
 
@@ -76,7 +77,7 @@ def wait_until(cond, timeout, step=0.1):
     return cond()
 
 
-def test_not_a_queue():
+def test_not_a_queue(_spool):
     empty = os.path.join(ROOT, "mnt")
     os.makedirs(empty)
     res = subprocess.run([PFQMON, *fixtures.AS_ROOT, "--queue-dir", empty],
@@ -179,8 +180,7 @@ def test_clock_steps(spool):
         f.write("+1h\n")
     os.rename(ts + ".new", ts)
     n = len(a.scans())
-    wait_until(lambda: len(a.scans()) >= n + 10, 15)
-    time.sleep(0.5)
+    wait_until(lambda: len(a.scans()) >= n + 15, 15)
     rc = a.stop()
     err = a.stderr()
     warnings = [l for l in err.splitlines() if l.startswith("W!")]
@@ -298,8 +298,9 @@ def test_early_signals(spool):
     os.makedirs(etc, exist_ok=True)
     with open(os.path.join(etc, "main.cf"), "w") as f:
         f.write("queue_directory = %s\n" % spool)
-    err = open(os.path.join(ROOT, "hup.err"), "w+b")
-    out = open(os.path.join(ROOT, "hup.out"), "w+b")
+    # Appending: pfqmon shares the files' offset, which the loop moves.
+    err = open(os.path.join(ROOT, "hup.err"), "a+b")
+    out = open(os.path.join(ROOT, "hup.out"), "a+b")
     tracer = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=wait4",
                                "-e", "inject=wait4:delay_enter=1500000", PFQMON,
                                *fixtures.AS_ROOT, "-c", etc, "--interval", "200ms"],
@@ -367,7 +368,7 @@ def execd_scans(args, between):
     return scans
 
 
-def test_closing():
+def test_closing(_spool):
     """A breakdown row that leaves the report gets one point of zeros, so
     that last() and the culprit alert see it go; then it is forgotten."""
     spool = fixtures.restore_spool(os.path.join(ROOT, "closing"))
@@ -410,15 +411,12 @@ def test_root_owned(spool):
 def main():
     try:
         spool = fixtures.restore_spool(os.path.join(ROOT, "spool"))
-        for t in (test_not_a_queue, lambda: test_clock_steps(spool),
-                  lambda: test_fifos(spool), lambda: test_secrets(spool),
-                  lambda: test_early_signals(spool), lambda: test_root_owned(spool),
-                  test_closing):
+        for t in cases(test_not_a_queue, test_clock_steps, test_fifos, test_secrets,
+                       test_early_signals, test_root_owned, test_closing):
             try:
-                t()
+                t(spool)
             except Exception as e:
-                tap(False, "%s: harness error: %s: %s" % (getattr(t, "__name__", "?"),
-                                                          type(e).__name__, e))
+                tap(False, "%s: harness error: %s: %s" % (t.__name__, type(e).__name__, e))
     finally:
         shutil.rmtree(ROOT, ignore_errors=True)
     return exit_status()

@@ -13,16 +13,13 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK, GEN  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-GEN = os.path.abspath(os.environ.get("GEN", "build/bench/gen"))
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 N = 400
 
 
@@ -80,8 +77,8 @@ def check(long_ids):
 
 
 def main():
-    for long_ids in (False, True):
-        check(long_ids)
+    for name in cases("short_ids", "long_ids"):
+        check(name == "long_ids")
     return exit_status()
 
 

@@ -25,15 +25,12 @@ import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, PFQMON_SAN, LPCHECK  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
-LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
 MESSAGES = 2500
 ALL_QUEUES = ["--queue", "maildrop", "--queue", "incoming", "--queue", "active",
               "--queue", "deferred", "--queue", "hold"]
@@ -113,6 +110,8 @@ def main():
     if os.geteuid() != 0:
         tap(False, "live Postfix test needs root")
         return 1
+    if not cases("live"):
+        return exit_status()
     p = harness.Postfix(name="pfqlive")
     try:
         p.setup()

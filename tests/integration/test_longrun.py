@@ -41,15 +41,11 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, PFQMON_SAN, LPCHECK, GEN  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 from fixtures import AS_ROOT  # noqa: E402
 
-PFQMON = os.environ.get("PFQMON", "agent/pfqmon")
-PFQMON_SAN = os.environ.get("PFQMON_SAN", "build/tests/pfqmon-san")
-LPCHECK = os.environ.get("LPCHECK", "build/tests/lpcheck")
-GEN = os.environ.get("GEN", "build/bench/gen")
 POOL, LIVE, BATCH = 6000, 1500, 8
 SLACK = 4 * BATCH
 SCANS = 1000
@@ -219,6 +215,8 @@ def under_valgrind(root, argv_tail, mode):
 
 
 def main():
+    if not cases("longrun"):
+        return exit_status()
     root = tempfile.mkdtemp(prefix="pfqmon-longrun.")
     proc = None
     try:

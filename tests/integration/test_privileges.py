@@ -27,20 +27,18 @@ A real Postfix instance defers a few messages, then stops. As root:
 
 import os
 import pwd
+import select
 import signal
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK, PRIVPROBE as PROBE  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-PROBE = os.path.abspath(os.environ.get("PRIVPROBE", "build/tests/privprobe"))
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 CHANGES = ["fchmod", "ftruncate", "open-write", "open-append", "open-create",
            "truncate", "chmod", "chown", "utimensat", "setxattr", "link",
            "symlink", "mkdir", "mknod-fifo", "rename", "unlink", "chmod-dir"]
@@ -99,6 +97,21 @@ def children(pid):
         return []
 
 
+def read_until(fd, needles, timeout=30):
+    """Read fd until one of needles shows up, or its end, or timeout
+    seconds: what was read."""
+    data, end = b"", time.monotonic() + timeout
+    while not any(n in data for n in needles):
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def read_scan(p, out=b""):
     """Read p's stdout up to the end of its next postfix_queue_scan line."""
     while b"postfix_queue_scan" not in out:
@@ -122,13 +135,15 @@ def agent_as(spool, want, extra, tag, nmsg, prefix=(), hup=False, source=None):
     p = subprocess.Popen(list(prefix) + [PFQMON, "--execd"] + where + extra,
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
+    early = b""
     try:
         p.stdin.write(b"\n")
         p.stdin.flush()
         out = read_scan(p)
         if hup:
             p.send_signal(signal.SIGHUP)
-            time.sleep(0.5)
+            # It reloads while it waits for the newline, and says so.
+            early = read_until(p.stderr.fileno(), (b"configuration reloaded", b"reload:"))
             p.stdin.write(b"\n")
             p.stdin.flush()
             out = read_scan(p)
@@ -137,7 +152,7 @@ def agent_as(spool, want, extra, tag, nmsg, prefix=(), hup=False, source=None):
     finally:
         p.stdin.close()
         rc = p.wait(30)
-    err = p.stderr.read().decode(errors="replace")
+    err = (early + p.stderr.read()).decode(errors="replace")
     uid, gid = want
     tap(st.get("Uid") == [str(uid)] * 4 and st.get("Gid") == [str(gid)] * 4
         and st.get("Groups", []) in ([], [str(gid)]),
@@ -173,6 +188,8 @@ def gone(pids, seconds=5):
 
 
 def main():
+    if not cases("privileges"):
+        return exit_status()
     p = harness.Postfix()
     etc = harness.default_config_for(p.conf)
     try:

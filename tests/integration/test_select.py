@@ -33,15 +33,14 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 import scene  # noqa: E402
 import selectoracle  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 POSTSUPER = harness.SBIN + "/postsuper"
 SCALE = 0.3                                 # of the abuse scene
 
@@ -382,8 +381,8 @@ def main():
     if os.geteuid() != 0:
         tap(False, "select tests need root (postsuper, a private Postfix)")
         return 1
-    main_scene()
-    main_long_ids()
+    for t in cases(main_scene, main_long_ids):
+        t()
     return exit_status()
 
 

@@ -28,15 +28,13 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON, LPCHECK  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 import scene  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", "build/tests/lpcheck"))
 COMPARED = ("postfix_queue", "postfix_queue_total", "postfix_queue_sender")
 
 
@@ -48,6 +46,8 @@ def main():
     if os.geteuid() != 0:
         tap(False, "source tests need root")
         return 1
+    if not cases("sources"):
+        return exit_status()
     p = harness.Postfix()
     etc = harness.default_config_for(p.conf)
     try:

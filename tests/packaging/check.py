@@ -17,11 +17,11 @@ import sys
 import tempfile
 import tomllib
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 
 
 def option_keys():
@@ -36,6 +36,8 @@ def option_keys():
 
 
 def main():
+    if not cases("packaging"):
+        return exit_status()
     doc = open("docs/configuration.md").read()
     keys = option_keys()
     missing = sorted(k for k in keys | {"push_password", "push_token"}

@@ -26,11 +26,11 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from testenv import PFQMON  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 
-PFQMON = os.path.abspath(os.environ.get("PFQMON", "agent/pfqmon"))
 MAKE = os.environ.get("MAKE", "make")
 PAGES = {"man/pfqmon.8": [], "man/pfqmon-select.8": ["select"],
          "man/pfqmon-top.8": ["top"]}
@@ -216,16 +216,17 @@ def check_install(tmp, prefix, unitdir, make_args):
 
 
 def main():
-    check_man_pages()
-    check_versions()
-    check_build_depends()
-    tmp = tempfile.mkdtemp(prefix="pfqmon-install.")
-    try:
-        check_install(tmp, "/usr/local", "/usr/local/lib/systemd/system", [])
-        check_install(tmp, "/usr", "/lib/systemd/system",
-                      ["PREFIX=/usr", "SYSTEMDUNITDIR=/lib/systemd/system"])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    for case in cases(check_man_pages, check_versions, check_build_depends, "install"):
+        if case != "install":
+            case()
+            continue
+        tmp = tempfile.mkdtemp(prefix="pfqmon-install.")
+        try:
+            check_install(tmp, "/usr/local", "/usr/local/lib/systemd/system", [])
+            check_install(tmp, "/usr", "/lib/systemd/system",
+                          ["PREFIX=/usr", "SYSTEMDUNITDIR=/lib/systemd/system"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return exit_status()
 
 

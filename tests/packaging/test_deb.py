@@ -47,16 +47,14 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT_DIR = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from taplib import tap, exit_status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from testenv import REPO as ROOT_DIR, LPCHECK  # noqa: E402
+from taplib import tap, exit_status, cases  # noqa: E402
 import telegraffiles as tg  # noqa: E402
 import harness  # noqa: E402
 import pfqmetrics as pm  # noqa: E402
 
-LPCHECK = os.path.abspath(os.environ.get("LPCHECK", os.path.join(ROOT_DIR, "build/tests/lpcheck")))
 # /run/lock is on every Debian machine; /tmp where it is not.
 LOCK = os.path.join("/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir(),
                     "pfqmon-deb-test.lock")
@@ -396,6 +394,8 @@ def check_purge(before, created):
 
 
 def main():
+    if not cases("deb"):
+        return exit_status()
     if os.geteuid() != 0:
         return skip("needs root (dpkg -i, dpkg --purge)")
     missing = [t for t in TOOLS if shutil.which(t) is None
