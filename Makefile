@@ -56,14 +56,16 @@ pkgconf = $(if $(call pkgfound,$(2)),$(shell $(PKG_CONFIG) $(1) $(2)),$(error \
 CHECK_CFLAGS = $(eval CHECK_CFLAGS := $(call pkgconf,--cflags,check))$(CHECK_CFLAGS)
 CHECK_LIBS   = $(eval CHECK_LIBS := $(call pkgconf,--libs,check))$(CHECK_LIBS)
 JANSSON_LIBS = $(eval JANSSON_LIBS := $(call pkgconf,--libs,jansson))$(JANSSON_LIBS)
-# The agent links libcurl (push.c), jansson (json.c) and zlib (gzip).
-DEP_CFLAGS = $(eval DEP_CFLAGS := $(call pkgconf,--cflags,libcurl jansson zlib))$(DEP_CFLAGS)
-DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DEP_LIBS)
+# The agent links libcurl (push.c), jansson (json.c), zlib (gzip) and
+# libmicrohttpd (serve.c).
+DEPS	= libcurl jansson zlib libmicrohttpd
+DEP_CFLAGS = $(eval DEP_CFLAGS := $(call pkgconf,--cflags,$(DEPS)))$(DEP_CFLAGS)
+DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,$(DEPS)))$(DEP_LIBS)
 
 # The agent: everything but main.c is also linked into tests and fuzzers.
-LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report qdir pool \
+LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report prom qdir pool \
 	  rescan tally spool postconf buf msg \
-	  xalloc child json settings config outq push sender clock sched closing watch priv \
+	  xalloc child json settings config outq push sender clock sched closing watch priv serve \
 	  listing pqjson showq source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)

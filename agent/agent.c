@@ -28,12 +28,14 @@
 #include "closing.h"
 #include "config.h"
 #include "msg.h"
+#include "prom.h"
 #include "push.h"
 #include "report.h"
 #include "scan.h"
 #include "sched.h"
 #include "schema.h"
 #include "sender.h"
+#include "serve.h"
 #include "source.h"
 #include "spool.h"
 #include "xalloc.h"
@@ -50,6 +52,8 @@ struct agent {
 	struct settings cfg;		/* effective settings */
 	struct source src;		/* where the queue is read */
 	struct sender *send;		/* NULL: print to stdout */
+	struct serve *serve;		/* pfqmon serve: scans go to /metrics */
+	int	prom;			/* write Prometheus's text (prom.h) */
 	sigset_t waitmask;		/* signals unblocked while waiting */
 	/* Loop modes: what the files said, for the next scan (spool.c). */
 	struct agg *agg;
@@ -249,14 +253,19 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 		msg_error("%s", err);
 		memset(&st, 0, sizeof(st));
 		st.errors = 1;
-		report_scan(core, &o, &st);
+		if (A->prom)
+			prom_write(core, NULL, &o, &st, now);
+		else
+			report_scan(core, &o, &st);
 	} else {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		st.duration_us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000);
 		if (st.full)
 			A->last_full_ms = clock_mono_ms();
-		if (A->send)
+		if (A->prom)
+			prom_write(core, a, &o, &st, now);
+		else if (A->send)
 			report_write_split(core, detail, a, &o, &st);
 		else
 			report_write(core, a, &o, &st);
@@ -271,6 +280,10 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 static void
 emit(struct agent *A, const struct buf *core, const struct buf *detail)
 {
+	if (A->serve != NULL) {
+		serve_publish(A->serve, core);
+		return;
+	}
 	if (A->send == NULL) {
 		if (buf_write(core, STDOUT_FILENO) < 0)
 			msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s",
@@ -314,9 +327,12 @@ reload(struct agent *A)
 	}
 	if (!fresh.execd != !A->cfg.execd || !fresh.interval_ms != !A->cfg.interval_ms
 	    || !fresh.push_url != !A->cfg.push_url
+	    || !same_string(fresh.listen, A->cfg.listen)
+	    || !same_string(fresh.format, A->cfg.format)
 	    || !same_string(fresh.source, A->cfg.source)
 	    || !same_string(fresh.config_dir, A->cfg.config_dir)) {
-		msg_error("reload: interval, execd, push, source and config_dir "
+		msg_error("reload: interval, execd, push, listen, format, source "
+		    "and config_dir "
 		    "cannot be switched by a reload; keeping the previous "
 		    "configuration");
 		settings_free(&fresh);
@@ -479,7 +495,11 @@ agent_check(const struct settings *cli, const char *config_file)
 	if ((dir = source_queue_dir(&s, err, sizeof(err))) == NULL)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
 	printf("queue directory: %s\n", dir);
-	printf("mode: %s", s.execd ? "execd" : s.interval_ms ? "interval" : "one scan");
+	if (s.listen)
+		printf("mode: serve /metrics on %s, scanning", s.listen);
+	else
+		printf("mode: %s", s.execd ? "execd" : s.interval_ms ? "interval" :
+		    "one scan");
 	if (s.interval_ms)
 		printf(" every %llu ms", (unsigned long long)s.interval_ms);
 	printf("\noutput: ");
@@ -528,6 +548,12 @@ agent_run(const struct settings *cli, const char *config_file)
 	if (A.cfg.push_url && (p = new_pusher(&A, url, sizeof(url), err,
 	    sizeof(err))) == NULL)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
+	A.prom = A.cfg.listen || (A.cfg.format
+	    && strcmp(A.cfg.format, "openmetrics") == 0);
+	/* Bound while root may bind; served only once sandboxed (below). */
+	if (A.cfg.listen && (A.serve = serve_create(&A.cfg, err,
+	    sizeof(err))) == NULL)
+		msg_fatal(MSG_EXIT_FAIL, "%s", err);
 	if (source_open(&A.src, &A.cfg, A.cfg.execd || A.cfg.interval_ms ?
 	    SOURCE_NEED_RELOAD : 0, err, sizeof(err)) < 0)
 		msg_fatal(MSG_EXIT_USAGE, "%s", err);
@@ -538,6 +564,8 @@ agent_run(const struct settings *cli, const char *config_file)
 	 */
 	if (p != NULL)
 		A.send = sender_start(p, (size_t)A.cfg.push_buffer_bytes, url);
+	if (A.serve && serve_start(A.serve, err, sizeof(err)) < 0)
+		msg_fatal(MSG_EXIT_FAIL, "%s", err);
 
 	if (loop) {
 		A.closing = closing_create();
@@ -550,6 +578,7 @@ agent_run(const struct settings *cli, const char *config_file)
 	} else {
 		rc = oneshot(&A);
 	}
+	serve_free(A.serve);
 	forget(&A);
 	closing_free(A.closing);
 	sender_free(A.send);

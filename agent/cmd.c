@@ -25,9 +25,12 @@
 #include "config.h"
 #include "filter.h"
 #include "msg.h"
+#include "prom.h"
 #include "report.h"
+#include "serve.h"
 #include "settings.h"
 #include "source.h"
+#include "sudo.h"
 #include "top.h"
 #include "xalloc.h"
 
@@ -57,33 +60,45 @@ static const struct cli_opt agent_after[] = {
 	    .help = "print the version" },
 };
 
-/* print_schema - --schema: the names report_write() emits */
+/* The agent's actions that wait until every option is read. */
+struct actions {
+	int	check;			/* --check-config */
+	int	schema;			/* --schema */
+};
+
+/*
+ * print_schema - --schema: the names report_write() emits, or with
+ * --format openmetrics those prom_write() does
+ */
 static void
-print_schema(void)
+print_schema(const struct settings *s)
 {
 	struct buf out;
 
 	buf_init(&out);
-	report_schema(&out);
+	if (s->format && strcmp(s->format, "openmetrics") == 0)
+		prom_schema(&out);
+	else
+		report_schema(&out);
 	if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout))
 		msg_fatal(MSG_EXIT_FAIL, "cannot write output: %s", strerror(errno));
 	buf_free(&out);
 }
 
-/* agent_take - an action: --check-config waits, the others run now */
+/* agent_take - an action: --check-config and --schema wait, --version not */
 static void
 agent_take(void *ctx, const struct cli_opt *o, const char *arg)
 {
-	int    *check = ctx;
+	struct actions *act = ctx;
 
 	(void)arg;
 	switch (o->id) {
 	case AGENT_CHECK:
-		*check = 1;
+		act->check = 1;
 		break;
 	case AGENT_SCHEMA:
-		print_schema();
-		exit(0);
+		act->schema = 1;
+		break;
 	case AGENT_VERSION:
 		printf("pfqmon %s\n", PFQMON_VERSION);
 		exit(0);
@@ -94,12 +109,14 @@ static const struct cli_command agent_cmd = {
 	.head = "usage: pfqmon [options]\n"
 	    "       pfqmon select FILTERS [options]   queue IDs for postsuper\n"
 	    "       pfqmon top [options]              who has the most mail "
-	    "queued\n\n"
+	    "queued\n"
+	    "       pfqmon serve [options]            Prometheus's /metrics\n\n"
 	    "Read the Postfix queue files, read-only, and write InfluxDB line "
 	    "protocol:\nper queue, in total, by age, and by sender, SASL user, "
 	    "client address,\nsender domain and recipient domain. One scan by "
 	    "default; --interval or\n--execd keep running; --push sends to "
-	    "InfluxDB instead of printing.\n\n",
+	    "InfluxDB instead of printing;\n--format openmetrics writes "
+	    "Prometheus's text instead.\n\n",
 	.after = agent_after,
 	.nafter = NITEMS(agent_after),
 	.tail = "\nNeeds read access to the queue: run as root or as the "
@@ -110,20 +127,91 @@ static const struct cli_command agent_cmd = {
 	.take = agent_take,
 };
 
+/* run_agent - the agent's run, or the action the command line asked for */
+static int
+run_agent(struct cli_args *args, const struct actions *act)
+{
+	int	rc;
+
+	if (act->schema) {
+		print_schema(&args->settings);
+		settings_free(&args->settings);
+		return 0;
+	}
+	if (act->check)
+		agent_unblock_signals();
+	rc = act->check ? agent_check(&args->settings, args->config_file) :
+	    agent_run(&args->settings, args->config_file);
+	settings_free(&args->settings);
+	return rc;
+}
+
 /* cmd_agent - see cmd.h */
 int
 cmd_agent(int argc, char **argv)
 {
+	struct actions act = {0, 0};
 	struct cli_args args;
-	int	rc, check = 0;
 
-	cli_parse(&agent_cmd, argc, argv, &check, &args);
-	if (check)
-		agent_unblock_signals();
-	rc = check ? agent_check(&args.settings, args.config_file) :
-	    agent_run(&args.settings, args.config_file);
-	settings_free(&args.settings);
-	return rc;
+	cli_parse(&agent_cmd, argc, argv, &act, &args);
+	return run_agent(&args, &act);
+}
+
+/* --- pfqmon serve: the agent, scraped ------------------------------ */
+
+/* The agent's options that make sense for a server scraped by Prometheus. */
+static const char *const serve_settings[] = {
+	"listen", "listen_connections", "listen_timeout", "interval",
+	"queue_dir", "config_dir", "user", "source", "top", "threads", "no_cache",
+	"no_watch", "full_rescan", "tag", "verbose",
+};
+
+static const struct cli_opt serve_after[] = {
+	{ .name = "config", .arg = "FILE", .id = CLI_CONFIG,
+	    .help = "read options from this JSON file (keys: the names above, "
+	    "with _)" },
+	{ .name = "check-config", .id = AGENT_CHECK,
+	    .help = "check the settings, print what would run, and exit" },
+	{ .name = "help", .short_opt = 'h', .id = CLI_HELP,
+	    .help = "this text" },
+};
+
+static const struct cli_command serve_cmd = {
+	.name = "serve",
+	.head = "usage: pfqmon serve [options]\n\n"
+	    "Scan the Postfix queue every --interval (default "
+	    SETTINGS_SERVE_INTERVAL ") and serve the latest scan\n"
+	    "on http://ADDR:PORT" SERVE_PATH " in Prometheus's text format "
+	    "(default " SETTINGS_LISTEN_DEFAULT ":\nport " SETTINGS_STR(
+	    SETTINGS_LISTEN_PORT) " on every address, as Postfix exporters "
+	    "do). A scrape never starts a\nscan: it gets the last one. "
+	    "Runs until SIGTERM or SIGINT.\n\n",
+	.settings = serve_settings,
+	.nsettings = NITEMS(serve_settings),
+	.after = serve_after,
+	.nafter = NITEMS(serve_after),
+	.tail = "\nThe page names senders, SASL users and client addresses: "
+	    "let only Prometheus\nreach the port (a firewall, or --listen "
+	    "127.0.0.1:" SETTINGS_STR(SETTINGS_LISTEN_PORT) " behind a "
+	    "proxy).\nRun as root or as the postfix user; as root pfqmon "
+	    "binds, then becomes the\nqueue's owner.\n",
+	.width = 32,
+	.take = agent_take,
+};
+
+/* cmd_serve - see cmd.h */
+int
+cmd_serve(int argc, char **argv)
+{
+	struct actions act = {0, 0};
+	struct cli_args args;
+
+	cli_parse(&serve_cmd, argc, argv, &act, &args);
+	if (sudo_restricted())
+		msg_fatal(MSG_EXIT_USAGE, "serve: refused when run through sudo as "
+		    "a user: it sends the queue's data to the network");
+	args.settings.serve = 1;
+	return run_agent(&args, &act);
 }
 
 /* --- what select and top share -------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * cmd.h - pfqmon's commands: the agent ("pfqmon [options]", agent.h),
  * "pfqmon select", which lists the queue IDs of exactly the messages
- * that match filters, ready for postsuper(1), and "pfqmon top", which
- * shows who has the most mail in the queue.
+ * that match filters, ready for postsuper(1), "pfqmon top", which
+ * shows who has the most mail in the queue, and "pfqmon serve", the
+ * agent answering Prometheus's scrapes (serve.h).
  *
  * Each takes argv with its own name first, reads it through cli.h
  * (select and top take the agent's options for finding and reading the
@@ -16,5 +17,6 @@
 int	cmd_agent(int, char **);
 int	cmd_select(int, char **);
 int	cmd_top(int, char **);
+int	cmd_serve(int, char **);
 
 #endif

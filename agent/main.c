@@ -1,7 +1,7 @@
 /*
  * main.c - pfqmon's entry: make the process fit to run (standard
  * descriptors, umask, signals), then hand the command line to the
- * command it names (cmd.h): "select", "top", or else the agent.
+ * command it names (cmd.h): "select", "top", "serve", or else the agent.
  *
  * Exit status: 0 after a scan (bad queue files are counted, not fatal),
  * 1 when the queue cannot be read or the output cannot be delivered, 2
@@ -27,6 +27,7 @@ static const struct {
 } commands[] = {
 	{ "select", cmd_select },
 	{ "top", cmd_top },
+	{ "serve", cmd_serve },
 };
 
 /*

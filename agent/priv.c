@@ -277,6 +277,17 @@ static const struct rule allowed[] = {
 	ALLOW(__NR_sendmmsg),			/* DNS: A and AAAA queries at once */
 	ALLOW(__NR_recvfrom),
 	ALLOW(__NR_recvmsg),			/* the spawn helper's pipes */
+	/*
+	 * pfqmon serve (serve.c, libmicrohttpd): connections on the socket
+	 * bound before the sandbox. bind and listen stay refused, so no
+	 * other socket can be listened on; shutdown ends a connection, and
+	 * wakes the server's thread when pfqmon stops; sendmsg sends a
+	 * response's header and body in one call. (Its prctl naming the
+	 * thread is refused, and needs not succeed.)
+	 */
+	ALLOW(__NR_accept4),
+	ALLOW(__NR_shutdown),
+	ALLOW(__NR_sendmsg),
 	/* fcntl: descriptor flags and O_NONBLOCK; no locks, leases, owners. */
 	ALLOW_IF(__NR_fcntl, EQ(1, F_GETFD)),
 	ALLOW_IF(__NR_fcntl, EQ(1, F_SETFD)),

@@ -248,9 +248,9 @@ schema_entry(struct schema_entry *e, size_t *n, const char *name, size_t len)
 	return &e[(*n)++];
 }
 
-/* schema_message - one message that reaches every breakdown */
-static void
-schema_message(struct qf_msg *m, struct qf_domain *dom)
+/* report_schema_message - one message that reaches every breakdown */
+void
+report_schema_message(struct qf_msg *m, struct qf_domain *dom)
 {
 	memset(m, 0, sizeof(*m));
 	m->sender.p = "s@d";
@@ -284,7 +284,7 @@ report_schema(struct buf *out)
 	size_t	n = 0, i, k;
 
 	memset(&o, 0, sizeof(o));
-	schema_message(&m, &dom);
+	report_schema_message(&m, &dom);
 	memset(&st, 0, sizeof(st));
 	agg_add(a, Q_DEFERRED, &m);
 	buf_init(&rep);

@@ -27,6 +27,8 @@
  * list is read off a report of one message that reaches every
  * breakdown, so it cannot drift from what report_write() writes; the
  * tests check the TICKscripts and the dashboard against it.
+ * report_schema_message() is that message, for prom_schema() too (dom
+ * holds its one recipient domain).
  */
 #ifndef PFQ_REPORT_H
 #define PFQ_REPORT_H
@@ -60,5 +62,6 @@ void	report_write_split(struct buf *, struct buf *, const struct agg *,
 void	report_scan(struct buf *, const struct report_opts *,
 	    const struct scan_stats *);
 void	report_schema(struct buf *);
+void	report_schema_message(struct qf_msg *, struct qf_domain *);
 
 #endif

@@ -44,6 +44,7 @@ enum pfq_queue {
 #define T_CLIENT_ADDRESS	"client_address"
 #define T_DOMAIN		"domain"
 #define T_SOURCE		"source"
+#define T_BUCKET		"bucket"	/* Prometheus: qshape's bucket */
 
 #define F_LENGTH		"length"
 #define F_SIZE			"size"
@@ -80,6 +81,17 @@ enum pfq_queue {
 #define SOURCE_SPOOL		"spool"
 #define SOURCE_POSTQUEUE	"postqueue"
 #define SOURCE_SHOWQ		"showq"
+
+/*
+ * Prometheus (prom.c): a metric is a measurement's name, or for the
+ * scan's health its field's, and one of these; every one is a gauge.
+ */
+#define P_MESSAGES		"_messages"
+#define P_BYTES			"_bytes"
+#define P_RECIPIENTS		"_recipients"
+#define P_OLDEST		"_oldest_message_age_seconds"
+#define P_DURATION		"_duration_seconds"
+#define P_TIMESTAMP		"_timestamp_seconds"
 
 /* Special tag values. */
 #define KEY_OTHER		"(other)"	/* rows past --top, folded */

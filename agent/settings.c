@@ -5,6 +5,7 @@
  * environment: all are checked against the bounds in the table before
  * they are stored.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -139,6 +140,23 @@ static const struct setting_def defs[] = {
 	    .max = (uint64_t)1 << 32, .default_value = (uint64_t)16 << 20,
 	    .bytes = 1, .sudo = SUDO_SENDS, .arg = "N",
 	    .help = "keep at most N bytes of unsent scans (default {default})" },
+	{ .name = "format", .type = SET_STRING, .offset = OFF(format),
+	    .sudo = SUDO_STDOUT, .arg = "FORMAT",
+	    .help = "influx (line protocol; without this option) or openmetrics "
+	    "(Prometheus text, for one scan)" },
+	{ .name = "listen", .type = SET_STRING, .offset = OFF(listen),
+	    .sudo = SUDO_SENDS, .arg = "ADDR:PORT",
+	    .help = "serve /metrics on this address, scanning at every "
+	    "--interval (pfqmon serve: default " SETTINGS_LISTEN_DEFAULT
+	    ", every " SETTINGS_SERVE_INTERVAL ")" },
+	{ .name = "listen_connections", .type = SET_COUNT,
+	    .offset = OFF(listen_connections), .min = 1, .max = 1024,
+	    .default_value = 16, .sudo = SUDO_SENDS, .arg = "N",
+	    .help = "serve at most N connections at once (default {default})" },
+	{ .name = "listen_timeout", .type = SET_DURATION,
+	    .offset = OFF(listen_timeout_ms), .min = 1000, .max = MS(600),
+	    .default_value = MS(10), .sudo = SUDO_SENDS, .arg = "DURATION",
+	    .help = "close a connection idle this long (default {default})" },
 	{ .name = "tag", .type = SET_TAG, .offset = OFF(tags),
 	    .sudo = SUDO_STDOUT, .arg = "KEY=VALUE",
 	    .help = "add this tag to every line (repeatable); push adds host" },
@@ -147,6 +165,7 @@ static const struct setting_def defs[] = {
 /* Tag keys pfqmon uses itself: an extra tag may not shadow them. */
 static const char *const own_tags[] = {
 	"queue", "sender", "sasl_username", "client_address", "domain", "source",
+	"bucket",
 };
 
 /* settings_table - every option, for the command line and the file */
@@ -293,6 +312,61 @@ settings_parse_duration(const char *text, uint64_t *ms)
 	else
 		return -1;
 	*ms = v * unit;
+	return 0;
+}
+
+/* settings_parse_listen - see settings.h */
+int
+settings_parse_listen(const char *text, struct listen_addr *la, char *err,
+    size_t errlen)
+{
+	char	host[64];
+	const char *colon, *end;
+	size_t	hlen;
+	unsigned long port = SETTINGS_LISTEN_PORT;
+
+	memset(la, 0, sizeof(*la));
+	if (text[0] == '[') {
+		if ((end = strchr(text, ']')) == NULL)
+			return snprintf(err, errlen, "want [IPV6]:PORT"), -1;
+		hlen = (size_t)(end - text - 1);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return snprintf(err, errlen, "want [IPV6]:PORT"), -1;
+		text++;
+	} else if ((colon = strrchr(text, ':')) != NULL
+	    && memchr(text, ':', (size_t)(colon - text)) != NULL) {
+		colon = NULL;		/* bare IPv6, no port */
+		hlen = strlen(text);
+	} else
+		hlen = colon ? (size_t)(colon - text) : strlen(text);
+	if (colon != NULL) {
+		char   *e;
+
+		if (colon[1] < '0' || colon[1] > '9')
+			return snprintf(err, errlen, "want a port from 1 to 65535 "
+			    "after the colon"), -1;
+		errno = 0;
+		port = strtoul(colon + 1, &e, 10);
+		if (errno != 0 || *e != '\0' || port < 1 || port > 65535)
+			return snprintf(err, errlen, "want a port from 1 to 65535 "
+			    "after the colon"), -1;
+	}
+	la->port = (unsigned)port;
+	if (hlen == 0)
+		return 0;		/* every address */
+	if (hlen >= sizeof(host))
+		return snprintf(err, errlen, "want a numeric IPv4 or IPv6 "
+		    "address"), -1;
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, la->addr) == 1)
+		la->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, la->addr) == 1)
+		la->family = AF_INET6;
+	else
+		return snprintf(err, errlen, "want a numeric IPv4 or IPv6 address "
+		    "(ADDR:PORT, [IPV6]:PORT or :PORT)"), -1;
 	return 0;
 }
 
@@ -453,6 +527,7 @@ settings_merge(struct settings *dst, const struct settings *src)
 			*(uint64_t *)slot(dst, d) = *(const uint64_t *)from;
 		settings_mark(dst, d);
 	}
+	dst->serve |= src->serve;	/* the command, not an option */
 	/* Tags merge per key; src's were checked when they were set. */
 	for (i = 0; i < src->ntags; i++)
 		(void)settings_set_tag(dst, src->tags[i].key, src->tags[i].value,
@@ -557,6 +632,51 @@ check_regular(const char *name, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * check_serve - --format and --listen: Prometheus's text is one scan's
+ * (a file for node_exporter) or what pfqmon serve answers; its label
+ * names must be Prometheus's
+ */
+static int
+check_serve(struct settings *s, char *err, size_t errlen)
+{
+	struct listen_addr la;
+	char	why[200];
+	int	prom;
+	size_t	i;
+
+	if (s->serve && s->listen == NULL)
+		s->listen = xstrdup(SETTINGS_LISTEN_DEFAULT);
+	if (s->format && strcmp(s->format, "influx") != 0
+	    && strcmp(s->format, "openmetrics") != 0)
+		return snprintf(err, errlen, "--format (format): want influx or "
+		    "openmetrics"), -1;
+	prom = s->format && strcmp(s->format, "openmetrics") == 0;
+	if (s->listen) {
+		if (settings_parse_listen(s->listen, &la, why, sizeof(why)) < 0)
+			return snprintf(err, errlen, "--listen (listen): %s", why), -1;
+		if (s->execd || s->push_url)
+			return snprintf(err, errlen, "--listen cannot be used with "
+			    "--execd or --push: Prometheus scrapes pfqmon serve"), -1;
+		if (s->format && !prom)
+			return snprintf(err, errlen, "--listen serves Prometheus's "
+			    "text: --format influx cannot be used with it"), -1;
+		if (s->interval_ms == 0 && settings_parse_duration(
+		    SETTINGS_SERVE_INTERVAL, &s->interval_ms) < 0)
+			msg_panic("settings: bad SETTINGS_SERVE_INTERVAL");
+		prom = 1;
+	} else if (prom && (s->execd || s->interval_ms || s->push_url))
+		return snprintf(err, errlen, "--format openmetrics is for one scan "
+		    "(node_exporter's textfile collector): pfqmon serve keeps "
+		    "scanning and serves it on /metrics"), -1;
+	for (i = 0; prom && i < s->ntags; i++)
+		if ((s->tags[i].key[0] >= '0' && s->tags[i].key[0] <= '9')
+		    || strncmp(s->tags[i].key, "__", 2) == 0)
+			return snprintf(err, errlen, "--tag (tag): a Prometheus label "
+			    "name cannot start with a digit or __"), -1;
+	return 0;
+}
+
 /* settings_finish - combinations, secrets, and the host tag for push */
 int
 settings_finish(struct settings *s, char *err, size_t errlen)
@@ -581,6 +701,8 @@ settings_finish(struct settings *s, char *err, size_t errlen)
 	if (s->execd && url)
 		return snprintf(err, errlen, "--execd and --push cannot be used together: "
 		    "in execd mode Telegraf sends the data"), -1;
+	if (check_serve(s, err, errlen) < 0)
+		return -1;
 	if (!url) {
 		if (s->push_db || s->push_bucket || s->push_token || s->push_user)
 			return snprintf(err, errlen, "--push-* options need --push URL"), -1;

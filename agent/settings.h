@@ -34,6 +34,9 @@
  *	combinations and resolves each secret from exactly one source (the
  *	file, a file it names, or an environment variable).
  *
+ *	settings_parse_listen() reads a --listen value (struct listen_addr),
+ *	without looking any name up: 0, or -1 with the reason in err.
+ *
  *	settings_open_file() opens a file the settings name (the
  *	configuration, a secret, a CA bundle) for reading without blocking
  *	and only if it is a regular file, so a FIFO or a device named by
@@ -51,6 +54,18 @@
 
 #define SETTINGS_TAGS_MAX	16
 #define SETTINGS_STRING_MAX	4096	/* paths, URLs, names, secrets */
+
+/*
+ * pfqmon serve (settings.serve): where it listens and how often it
+ * scans unless --listen and --interval say otherwise. The port is the
+ * one Postfix exporters use (kumina/postfix_exporter); a --listen
+ * without a port takes it too.
+ */
+#define SETTINGS_LISTEN_PORT	9154
+#define SETTINGS_STR_(x)	#x
+#define SETTINGS_STR(x)		SETTINGS_STR_(x)
+#define SETTINGS_LISTEN_DEFAULT	":" SETTINGS_STR(SETTINGS_LISTEN_PORT)
+#define SETTINGS_SERVE_INTERVAL	"15s"
 
 enum setting_type {
 	SET_STRING,
@@ -97,6 +112,12 @@ struct settings {
 	uint64_t push_timeout_ms;
 	uint64_t push_connect_timeout_ms;
 	uint64_t push_buffer_bytes;
+	char   *format;			/* NULL or "influx"; "openmetrics" */
+	char   *listen;			/* serve /metrics here (serve.h) */
+	uint64_t listen_connections;	/* at once */
+	uint64_t listen_timeout_ms;	/* idle connection */
+	int	serve;			/* pfqmon serve: listen by default
+					 * (not an option: the command) */
 	struct tag tags[SETTINGS_TAGS_MAX];
 	size_t	ntags;
 	uint64_t set;			/* bit per table entry: set explicitly */
@@ -113,6 +134,17 @@ enum setting_sudo {
 	SUDO_TRUSTED_DIR,	/* a directory: only one root alone controls */
 	SUDO_READS_FILE,	/* refused: reads a file the caller names */
 	SUDO_SENDS		/* refused: sends data elsewhere than stdout */
+};
+
+/*
+ * A --listen address: ADDR:PORT, [IPV6]:PORT, :PORT (every address,
+ * IPv6 and IPv4), or ADDR alone (SETTINGS_LISTEN_PORT); numeric
+ * addresses only, so that no name lookup decides where pfqmon listens.
+ */
+struct listen_addr {
+	int	family;			/* AF_INET, AF_INET6; 0: every address */
+	unsigned char addr[16];		/* network order; 4 bytes for IPv4 */
+	unsigned port;
 };
 
 struct setting_def {
@@ -143,6 +175,7 @@ void	settings_mark(struct settings *, const struct setting_def *);
 void	settings_merge(struct settings *, const struct settings *);
 int	settings_finish(struct settings *, char *, size_t);
 int	settings_parse_duration(const char *, uint64_t *);
+int	settings_parse_listen(const char *, struct listen_addr *, char *, size_t);
 struct stat;
 int	settings_open_file(const char *, struct stat *, char *, size_t);
 

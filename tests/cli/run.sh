@@ -201,7 +201,7 @@ expect_info "top --help exits 0 and shows its usage" '^usage: pfqmon top' top --
 # same settings, the same restricted mode. cmd_words CMD: the words that
 # name it ("agent": none).
 cmd_words() { [ "$1" = agent ] || printf '%s\n' "$1"; }
-for c in agent select top; do
+for c in agent select top serve; do
 	mapfile -t w < <(cmd_words "$c")
 	see="(see pfqmon${w[0]:+ ${w[0]}} --help)"
 	expect_usage_error "$c: an unknown long option" "unknown option '--frobnicate' $see" \
@@ -253,6 +253,43 @@ same_error "an empty --user" --user ''
 same_error "--source bogus" --source bogus
 same_error "--queue-dir and -c together" "${AS_ROOT[@]}" --queue-dir "$T/spool" -c "$T/etc"
 
+# Prometheus: --format, --listen and pfqmon serve (issue 20). Each bad
+# value or combination is one line naming the option, exit 2.
+expect_usage_error "--format bogus" "--format (format): want influx or openmetrics" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --format bogus
+expect_usage_error "--format openmetrics with --interval" "--format openmetrics is for one scan" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --format openmetrics --interval 10s
+expect_usage_error "--format openmetrics with --execd" "--format openmetrics is for one scan" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --format openmetrics --execd
+expect_usage_error "--format openmetrics with a --tag Prometheus cannot name" \
+    "a Prometheus label name cannot start with a digit or __" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --format openmetrics --tag 1x=y
+expect_usage_error "--tag bucket (a label pfqmon uses)" "--tag" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --tag bucket=y
+for bad in host:9154 1.2.3.4:0 1.2.3.4:65536 1.2.3.4: :x '[::1' '[::1]x' 300.1.1.1:80; do
+	expect_usage_error "serve --listen $bad" "--listen (listen): want" \
+	    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen "$bad"
+done
+expect_usage_error "serve --listen-connections 0" "--listen-connections" \
+    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen-connections 0
+expect_usage_error "serve --listen-timeout 5ms" "--listen-timeout" \
+    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen-timeout 5ms
+expect_usage_error "serve takes no --push" "unknown option '--push'" \
+    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --push http://127.0.0.1:1
+expect_usage_error "--listen with --push" "--listen cannot be used with --execd or --push" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen :9154 --push http://127.0.0.1:1 --push-db x
+expect_usage_error "--listen with --format influx" "--format influx cannot be used with it" \
+    "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen 127.0.0.1:9154 --format influx
+expect_info "serve --check-config says where it listens and how often it scans" \
+    '^mode: serve /metrics on 127\.0\.0\.1:9999, scanning every 15000 ms$' \
+    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --listen 127.0.0.1:9999 --check-config
+expect_info "serve listens on :9154 by default" '^mode: serve /metrics on :9154' \
+    serve "${AS_ROOT[@]}" --queue-dir "$T/spool" --check-config
+expect_info "--schema --format openmetrics lists the Prometheus metrics" \
+    '^metric postfix_queue_sasl_messages sasl_username,queue ' --schema --format openmetrics
+expect_info "--format openmetrics --schema: the order does not matter" \
+    '^metric postfix_queue_messages queue ' --format openmetrics --schema
+
 # Run by sudo as a user, every command refuses what only root may give.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
     setpriv --reuid=nobody --regid=nogroup --clear-groups "$PFQMON" --version >/dev/null 2>&1; then
@@ -274,6 +311,18 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
 			fi
 		done
 	done
+	as_sudo_user serve >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
+	    grep -qF "serve: refused when run through sudo as a user" "$T/err"; then
+		ok "cli: serve through sudo as a user: refused, one line"
+	else
+		not_ok "cli: serve through sudo as a user (exit $rc: $(head -c 200 "$T/err"))"
+	fi
+	as_sudo_user --listen 127.0.0.1:9999 >"$T/out" 2>"$T/err"
+	rc=$?
+	check "cli: --listen through sudo as a user: refused" \
+	    grep -qF -- "--listen: refused when run through sudo as nobody" "$T/err"
 else
 	ok "cli: the restricted mode in every command # SKIP needs root, setpriv and a binary nobody can run"
 fi
