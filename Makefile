@@ -74,7 +74,7 @@ SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 TLIB_SRC = $(wildcard tests/lib/*.c)
 TOOLS	= qfdump mkqf lpcheck jsoncheck privprobe
-FUZZERS	= fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq
+FUZZERS	= fuzz_qfile fuzz_lp fuzz_prom fuzz_config fuzz_pqjson fuzz_showq
 
 all: agent/pfqmon
 

@@ -98,7 +98,7 @@ def longrun full py "long run: 1,000 interval scans over a changing queue, RSS f
 def deb full py "Debian package: dpkg-buildpackage, lintian, dpkg -i, a real Postfix, dpkg --purge" \
     "$PYTHON" tests/packaging/test_deb.py
 
-FUZZERS="fuzz_qfile fuzz_lp fuzz_config fuzz_pqjson fuzz_showq"
+FUZZERS="fuzz_qfile fuzz_lp fuzz_prom fuzz_config fuzz_pqjson fuzz_showq"
 
 usage() {
 	echo "usage: $0 [--fast] [GROUP [CASE]] | --list" >&2

@@ -49,6 +49,7 @@ main(void)
 	srunner_add_suite(sr, addr_suite());
 	srunner_add_suite(sr, agg_suite());
 	srunner_add_suite(sr, lp_suite());
+	srunner_add_suite(sr, prom_suite());
 	srunner_add_suite(sr, util_suite());
 	srunner_add_suite(sr, agentparts_suite());
 	srunner_add_suite(sr, select_suite());

@@ -20,6 +20,7 @@ Suite	*tagval_suite(void);
 Suite	*addr_suite(void);
 Suite	*agg_suite(void);
 Suite	*lp_suite(void);
+Suite	*prom_suite(void);
 Suite	*util_suite(void);
 Suite	*agentparts_suite(void);
 Suite	*select_suite(void);
