@@ -58,6 +58,8 @@ def fuzz fast fuzz "fuzz corpus replay (ASan+UBSan)" fuzz_replay
 def lint fast sh "lint" tests/lint.sh
 def tick fast py "TICK bundle: TICKscripts, dashboard, Telegraf snippets" \
     "$PYTHON" tests/tick/check.py
+def prometheus fast py "Prometheus: the openmetrics text and the alert rules (promtool)" \
+    "$PYTHON" tests/prometheus/check.py
 def packaging fast py "packaging: configuration docs, example, systemd unit" \
     "$PYTHON" tests/packaging/check.py
 def files fast py "packaging: man pages, one version, make install and uninstall" \

@@ -245,25 +245,38 @@ def series(got, meas, tag, value):
 
 # ---------------------------------------------------------------- cases
 
-def case_hostile_identities(root):
-    """Senders, SASL names and client addresses an attacker controls."""
-    values = [
-        b'"odd \\"user\\" x\\\\y"@weird.test',   # quoted-pair, internal form
-        b'odd "user" x\\y@weird.test',
-        b'"a,b=c d"@weird.test', b"a,b=c d@weird.test",
-        b"j\xc3\xbcrgen@m\xc3\xbcller.test", b"\xe6\x97\xa5\xe6\x9c\xac@example.jp",
-        b"bad\xff\xfeutf8@x.test", b"over\xc0\xaflong@x.test",
-        b"new\nline@x.test", b"cr\rlf\r\n@x.test", b"tab\there@x.test",
-        b"nul\x00byte@x.test", b"esc\x1b[31m@x.test", b"c1\xc2\x85ctl@x.test",
-        b"trailing@back.slash\\", b"#comment@x.test", b"   @x.test",
-        b"x" * 3000 + b"@long.example", b"\\", b"=", b",", b" ",
-        b"MixedCase@Example.COM", b"line proto\\ escape\\,x\\=y@x.test",
-    ]
+# Senders, SASL names and client addresses an attacker controls (also
+# the Prometheus checks' hostile spool, tests/prometheus/check.py).
+HOSTILE_VALUES = [
+    b'"odd \\"user\\" x\\\\y"@weird.test',   # quoted-pair, internal form
+    b'odd "user" x\\y@weird.test',
+    b'"a,b=c d"@weird.test', b"a,b=c d@weird.test",
+    b"j\xc3\xbcrgen@m\xc3\xbcller.test", b"\xe6\x97\xa5\xe6\x9c\xac@example.jp",
+    b"bad\xff\xfeutf8@x.test", b"over\xc0\xaflong@x.test",
+    b"new\nline@x.test", b"cr\rlf\r\n@x.test", b"tab\there@x.test",
+    b"nul\x00byte@x.test", b"esc\x1b[31m@x.test", b"c1\xc2\x85ctl@x.test",
+    b"trailing@back.slash\\", b"#comment@x.test", b"   @x.test",
+    b"x" * 3000 + b"@long.example", b"\\", b"=", b",", b" ",
+    b"MixedCase@Example.COM", b"line proto\\ escape\\,x\\=y@x.test",
+    b'quote"} 1\nfake_metric{a="b', b'back\\"quote@x.test',
+]
+
+
+def hostile_identities_spool(root):
+    """A deferred message per hostile value, as sender, recipient, SASL
+    login and client address."""
     sp = Spool(root)
-    for v in values:
+    for v in HOSTILE_VALUES:
         sp.qf("deferred", message(sender=v, rcpts=(v, b"r@" + v),
                                   env=[b"sasl_username=" + v,
                                        b"log_client_address=" + v]))
+    return sp
+
+
+def case_hostile_identities(root):
+    """Senders, SASL names and client addresses an attacker controls."""
+    values = HOSTILE_VALUES
+    sp = hostile_identities_spool(root)
 
     def expect(got):
         problems = []
