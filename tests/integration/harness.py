@@ -12,6 +12,9 @@ postfix, influxdb and python3 packages. Standard library only.
 """
 
 import atexit
+import email
+import email.policy
+import errno
 import json
 import os
 import pwd
@@ -597,3 +600,101 @@ class Influx:
     def close(self):
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+# -- alert mails: the abuse scene's hostile names, and an SMTP sink ---------
+# (test_alerts.py for Kapacitor, test_prometheus.py for Alertmanager)
+
+# What the attacker chose: a SASL login and a sender meant to run
+# commands when pasted into a shell, with spaces, UTF-8 and a leading '-'.
+EVIL_LOGIN = "-x'`touch PWNED1`'$(touch PWNED2);|<b>&\"y"
+# (Postfix refuses a sender with a leading '-'; a SASL login may have one.)
+EVIL_SENDER = "\"a'`touch PWNED3`'$(touch PWNED4);|&* \u00fc\"@evil.example"
+EVIL_SENDER_TAG = "a'`touch PWNED3`'$(touch PWNED4);|&* \u00fc@evil.example"
+VICTIM, VICTIM_LOGIN = "victim@customer.example", "victim"
+VICTIM_IPS = ["198.51.100.%d" % i for i in range(10, 15)]
+RELAY_IP = "203.0.113.66"
+EVIL_IP = "198.51.100.77"
+PWNED = ("PWNED1", "PWNED2", "PWNED3", "PWNED4")
+
+
+class Sink:
+    """An SMTP server on loopback that keeps every mail it gets."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.mails, self.lock = [], threading.Lock()
+        for attempt in range(5):
+            self.port = free_port()
+            self.ctl = Controller(self, hostname="127.0.0.1", port=self.port)
+            try:
+                self.ctl.start()
+                break
+            except OSError as e:        # another program took the port
+                if attempt == 4 or e.errno != errno.EADDRINUSE:
+                    raise
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.original_content or envelope.content,
+                                       policy=email.policy.default)
+        body = msg.get_body(("html", "plain"))
+        with self.lock:
+            self.mails.append({"at": time.monotonic(), "to": list(envelope.rcpt_tos),
+                               "subject": str(msg["subject"]),
+                               "body": body.get_content() if body else ""})
+        return "250 OK"
+
+    def since(self, t0):
+        with self.lock:
+            return [m for m in self.mails if m["at"] >= t0]
+
+    def close(self):
+        self.ctl.stop()
+
+
+def wait_mails(sink, t0, pred, count=1, timeout=60):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = [m for m in sink.since(t0) if pred(m)]
+        if len(got) >= count:
+            return got
+        time.sleep(0.5)
+    return [m for m in sink.since(t0) if pred(m)]
+
+
+def envelopes(pf):
+    """{queue_id: facts} of every message in the queue, by postcat."""
+    ids = [m["queue_id"] for m in pf.postqueue_j()]
+    return pf.postcat_envelopes(ids)
+
+
+def ids_of(env, key, value, queues=("incoming", "active", "deferred", "hold")):
+    return {i for i, f in env.items()
+            if f.get(key) is not None and f[key].decode("utf-8", "replace") == value
+            and f["queue"] in queues}
+
+
+def paste(line, conf, stub_dir, work):
+    """Run one pasted line in bash, postsuper stubbed (or not, stub_dir None)."""
+    from testenv import PFQMON
+    env = dict(os.environ, MAIL_CONFIG=conf,
+               PATH=((stub_dir + ":") if stub_dir else "") + os.path.dirname(PFQMON)
+               + ":/usr/sbin:/usr/bin:/sbin:/bin")
+    return subprocess.run(["bash", "--noprofile", "--norc", "-c", line], cwd=work, env=env,
+                          capture_output=True, timeout=60)
+
+
+def stub(work):
+    d = os.path.join(work, "stub")
+    os.makedirs(d)
+    log = os.path.join(work, "postsuper.log")
+    with open(os.path.join(d, "postsuper"), "w") as f:
+        f.write("#!/bin/sh\nprintf 'ARGS %%s\\n' \"$*\" >>%s\ncat >>%s\n" % (log, log))
+    os.chmod(os.path.join(d, "postsuper"), 0o755)
+    return d, log
+
+
+def xtext(s):
+    """XCLIENT's encoding (RFC 3461 xtext): +HH for what is not plain."""
+    return "".join(c if 33 <= ord(c) <= 126 and c not in "+=" else
+                   "".join("+%02X" % b for b in c.encode()) for c in s)
