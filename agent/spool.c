@@ -467,7 +467,13 @@ list_again(struct spool *sp, struct qdir *walker,
 			d->dfd = -1;
 			continue;
 		}
-		if ((fd = fcntl(d->dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		/*
+		 * A new open file description: a dup would share the kept
+		 * descriptor's directory offset, at its end since the walk
+		 * that kept it, and list nothing.
+		 */
+		if ((fd = openat(d->dfd, ".", O_RDONLY | O_DIRECTORY
+		    | O_CLOEXEC)) < 0) {
 			st->errors++;
 			continue;
 		}
