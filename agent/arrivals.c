@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "arrivals.h"
+#include "clock.h"
 #include "msg.h"
 #include "qfile.h"
 #include "siphash.h"
@@ -61,6 +62,7 @@ struct arrivals {
 	size_t	open;			/* slots holding a descriptor */
 	uint8_t	key[16];
 	struct moved_from from;
+	int64_t	since_ms;		/* the last take, or the start */
 };
 
 /* What reading a file said. */
@@ -393,6 +395,7 @@ arrivals_create(void)
 	a->agg = agg_create(0);
 	a->parser = qf_parser_create();
 	a->from.kind = -1;
+	a->since_ms = clock_mono_ms();
 	siphash_key(a->key);
 	return a;
 }
@@ -402,10 +405,14 @@ struct agg *
 arrivals_take(struct arrivals *a, struct arrival_counts *n)
 {
 	struct agg *fresh = agg_create(0), *got;
+	int64_t	now = clock_mono_ms();
 
 	pthread_mutex_lock(&a->lock);
 	got = a->agg;
 	*n = a->n;
+	/* at least 1: a rate is messages / period_ms */
+	n->period_ms = (uint64_t)(now > a->since_ms ? now - a->since_ms : 1);
+	a->since_ms = now;
 	a->agg = fresh;
 	memset(&a->n, 0, sizeof(a->n));
 	pthread_mutex_unlock(&a->lock);

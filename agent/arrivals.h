@@ -31,7 +31,8 @@
  *	the watch starts count when they move to active.
  *
  *	arrivals_take() hands over what arrived since the last take (an
- *	aggregate with no ages) and starts afresh.
+ *	aggregate with no ages) and the time that took (period_ms, since
+ *	arrivals_create() for the first), and starts afresh.
  *
  * OWNERSHIP
  *	The aggregate returned by arrivals_take() is the caller's, freed

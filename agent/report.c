@@ -120,6 +120,7 @@ put_arrival_row(struct buf *out, const struct agg *a,
 	lp_int(&l, F_MESSAGES, clamp(s->length));
 	lp_int(&l, F_SIZE, clamp(s->size));
 	lp_int(&l, F_RECIPIENTS, clamp(s->recipients));
+	lp_int(&l, F_PERIOD_MS, clamp(o->arrived.period_ms));
 	lp_end(&l, o->timestamp_ns);
 }
 
@@ -203,6 +204,7 @@ put_arrivals_total(struct buf *out, const struct report_opts *o)
 	lp_int(&l, F_RECIPIENTS, clamp(t->recipients));
 	lp_int(&l, F_VANISHED, clamp(o->arrived.vanished));
 	lp_int(&l, F_UNPARSEABLE, clamp(o->arrived.unparseable));
+	lp_int(&l, F_PERIOD_MS, clamp(o->arrived.period_ms));
 	lp_end(&l, o->timestamp_ns);
 }
 

@@ -41,6 +41,7 @@ struct arrival_counts {
 	uint64_t messages;		/* read and counted */
 	uint64_t vanished;		/* complete, gone before read */
 	uint64_t unparseable;		/* read, not a queue file */
+	uint64_t period_ms;		/* the time they arrived in */
 };
 
 struct scan_stats {

@@ -54,6 +54,7 @@ enum pfq_queue {
 #define F_AGE			"age"
 #define F_RECIPIENTS		"recipients"
 #define F_MESSAGES		"messages"	/* postfix_arrivals* */
+#define F_PERIOD_MS		"period_ms"	/* postfix_arrivals* */
 
 /* postfix_queue_age: qshape's buckets, upper bound in minutes. */
 #define AGE_BUCKETS		10
