@@ -65,8 +65,8 @@ DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,$(DEPS)))$(DEP_LIBS)
 # The agent: everything but main.c is also linked into tests and fuzzers.
 LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report prom qdir pool \
 	  rescan tally spool postconf buf msg \
-	  xalloc child json settings config outq push sender clock sched closing watch priv serve \
-	  listing pqjson showq source agent filter top cmd cli sudo
+	  xalloc child json settings config outq push sender clock sched closing \
+	  watch arrivals priv serve listing pqjson showq source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)

@@ -208,7 +208,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 	struct scan_sink to;
 	struct scan_stats st;
 	struct timespec t0, t1;
-	struct agg *a;
+	struct agg *a, *arrived = NULL;
 	char	err[768];
 	int64_t	now;
 
@@ -263,6 +263,11 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 		    (t1.tv_nsec - t0.tv_nsec) / 1000);
 		if (st.full)
 			A->last_full_ms = clock_mono_ms();
+		/* Arrivals are seen only while the queue is watched. */
+		if (A->src.watch && !spool_watch_broken(A->src.watch)) {
+			arrived = spool_watch_arrivals(A->src.watch, &o.arrived);
+			o.arrivals = arrived;
+		}
 		if (A->prom)
 			prom_write(core, a, &o, &st, now);
 		else if (A->send)
@@ -270,6 +275,7 @@ scan(struct agent *A, int64_t timestamp_ns, int oneshot, struct buf *core,
 		else
 			report_write(core, a, &o, &st);
 	}
+	agg_free(arrived);
 	if (a != A->agg)
 		agg_free(a);
 	else if (too_many_dead_keys(a))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "closing.h"
+#include "msg.h"
 #include "xalloc.h"
 
 struct key {
@@ -24,8 +25,8 @@ struct keys {
 };
 
 struct closing {
-	struct keys last[DIM_COUNT];	/* sorted */
-	struct keys now[DIM_COUNT];	/* as reported, sorted at the end */
+	struct keys last[CLOSING_SETS];	/* sorted */
+	struct keys now[CLOSING_SETS];	/* as reported, sorted at the end */
 };
 
 /* closing_create - nothing reported yet */
@@ -48,10 +49,13 @@ keys_clear(struct keys *k)
 
 /* closing_keep - a row of this report */
 void
-closing_keep(struct closing *c, enum agg_dim d, const char *key, size_t len)
+closing_keep(struct closing *c, unsigned d, const char *key, size_t len)
 {
-	struct keys *k = &c->now[d];
+	struct keys *k;
 
+	if (d >= CLOSING_SETS)
+		msg_panic("closing_keep: no set %u", d);
+	k = &c->now[d];
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 32;
 		k->v = xreallocarray(k->v, k->cap, sizeof(*k->v));
@@ -76,11 +80,15 @@ key_cmp(const void *pa, const void *pb)
 
 /* closing_gone - fn for each row of the last report not in this one */
 void
-closing_gone(struct closing *c, enum agg_dim d, closing_fn fn, void *ctx)
+closing_gone(struct closing *c, unsigned d, closing_fn fn, void *ctx)
 {
-	struct keys *last = &c->last[d], *now = &c->now[d], tmp;
+	struct keys *last, *now, tmp;
 	size_t	i;
 
+	if (d >= CLOSING_SETS)
+		msg_panic("closing_gone: no set %u", d);
+	last = &c->last[d];
+	now = &c->now[d];
 	if (now->n > 1)
 		qsort(now->v, now->n, sizeof(*now->v), key_cmp);
 	for (i = 0; i < last->n; i++)
@@ -101,7 +109,7 @@ closing_free(struct closing *c)
 
 	if (c == NULL)
 		return;
-	for (d = 0; d < DIM_COUNT; d++) {
+	for (d = 0; d < CLOSING_SETS; d++) {
 		keys_clear(&c->last[d]);
 		keys_clear(&c->now[d]);
 		free(c->last[d].v);

@@ -4,7 +4,7 @@
  *
  * SYNOPSIS
  *	c = closing_create();			the agent, for its loops
- *	per scan and breakdown d, while the rows are written:
+ *	per scan and set of rows d, while the rows are written:
  *		closing_keep(c, d, key, len);	each row reported now
  *		closing_gone(c, d, fn, ctx);	fn for each row reported
  *						last time and not now
@@ -33,13 +33,20 @@
 
 #include "agg.h"
 
+/*
+ * A set of rows is a breakdown: d of enum agg_dim for the queue's, and
+ * CLOSING_ARRIVALS + d for the arrivals'.
+ */
+#define CLOSING_ARRIVALS	DIM_COUNT
+#define CLOSING_SETS		(2 * DIM_COUNT)
+
 typedef void (*closing_fn)(void *ctx, const char *key, size_t len);
 
 struct closing;
 
 struct closing *closing_create(void);
-void	closing_keep(struct closing *, enum agg_dim, const char *, size_t);
-void	closing_gone(struct closing *, enum agg_dim, closing_fn, void *);
+void	closing_keep(struct closing *, unsigned, const char *, size_t);
+void	closing_gone(struct closing *, unsigned, closing_fn, void *);
 void	closing_free(struct closing *);
 
 #endif

@@ -107,12 +107,41 @@ put_row(struct buf *out, const struct agg *a, const struct report_opts *o,
 	lp_end(&l, o->timestamp_ns);
 }
 
+/* put_arrival_row - one arrivals line: what arrived, not its ages */
+static void
+put_arrival_row(struct buf *out, const struct agg *a,
+    const struct report_opts *o, const char *measurement, const char *tag,
+    const char *key, size_t len, const struct agg_stats *s)
+{
+	struct lp_line l;
+
+	(void)a;
+	begin(&l, out, o, measurement, tag, key, len);
+	lp_int(&l, F_MESSAGES, clamp(s->length));
+	lp_int(&l, F_SIZE, clamp(s->size));
+	lp_int(&l, F_RECIPIENTS, clamp(s->recipients));
+	lp_int(&l, F_PERIOD_MS, clamp(o->arrived.period_ms));
+	lp_end(&l, o->timestamp_ns);
+}
+
+typedef void (*row_fn)(struct buf *, const struct agg *,
+    const struct report_opts *, const char *, const char *, const char *,
+    size_t, const struct agg_stats *);
+
+/* One breakdown: which rows, where they go, how each is written. */
+struct breakdown {
+	enum agg_dim dim;
+	unsigned set;			/* closing.h */
+	const char *measurement, *tag;
+	row_fn row;
+};
+
 /* Where a closing row goes: the context of put_closed(). */
 struct closed_ctx {
 	struct buf *out;
 	const struct agg *a;
 	const struct report_opts *o;
-	const char *measurement, *tag;
+	const struct breakdown *b;
 };
 
 /* put_closed - a row that left the report: one last line of zeros */
@@ -122,36 +151,81 @@ put_closed(void *ctx, const char *key, size_t len)
 	static const struct agg_stats zero = {0, 0, INT64_MAX, 0, {0}};
 	const struct closed_ctx *c = ctx;
 
-	put_row(c->out, c->a, c->o, c->measurement, c->tag, key, len, &zero);
+	c->b->row(c->out, c->a, c->o, c->b->measurement, c->b->tag, key, len,
+	    &zero);
 }
 
 /* put_breakdown - the top rows, the "(other)" row, the rows gone since */
 static void
 put_breakdown(struct buf *out, const struct agg *a, const struct report_opts *o,
-    enum agg_dim d, const char *measurement, const char *tag)
+    const struct breakdown *b)
 {
-	struct closed_ctx cc = {out, a, o, measurement, tag};
+	struct closed_ctx cc = {out, a, o, b};
 	struct agg_row *rows;
 	struct agg_stats other;
 	size_t	n, i;
 	int	have_other;
 
-	n = agg_top(a, d, o->top, &rows, &other, &have_other);
+	n = agg_top(a, b->dim, o->top, &rows, &other, &have_other);
 	for (i = 0; i < n; i++) {
-		put_row(out, a, o, measurement, tag, rows[i].key, rows[i].len,
+		b->row(out, a, o, b->measurement, b->tag, rows[i].key, rows[i].len,
 		    rows[i].st);
 		if (o->closing)
-			closing_keep(o->closing, d, rows[i].key, rows[i].len);
+			closing_keep(o->closing, b->set, rows[i].key, rows[i].len);
 	}
 	if (have_other) {
-		put_row(out, a, o, measurement, tag, KEY_OTHER, strlen(KEY_OTHER),
-		    &other);
+		b->row(out, a, o, b->measurement, b->tag, KEY_OTHER,
+		    strlen(KEY_OTHER), &other);
 		if (o->closing)
-			closing_keep(o->closing, d, KEY_OTHER, strlen(KEY_OTHER));
+			closing_keep(o->closing, b->set, KEY_OTHER, strlen(KEY_OTHER));
 	}
 	free(rows);
 	if (o->closing)
-		closing_gone(o->closing, d, put_closed, &cc);
+		closing_gone(o->closing, b->set, put_closed, &cc);
+}
+
+/*
+ * put_arrivals - what arrived since the last scan: the total (core: the
+ * rate alerts read it) and who sent it. Absent when nothing watched the
+ * queue: no arrivals seen is not the same as none.
+ */
+static void
+put_arrivals_total(struct buf *out, const struct report_opts *o)
+{
+	const struct agg_stats *t;
+	struct lp_line l;
+
+	if (o->arrivals == NULL)
+		return;
+	t = agg_queue(o->arrivals, Q_INCOMING);
+	begin(&l, out, o, M_ARRIVALS, NULL, NULL, 0);
+	lp_int(&l, F_MESSAGES, clamp(t->length));
+	lp_int(&l, F_SIZE, clamp(t->size));
+	lp_int(&l, F_RECIPIENTS, clamp(t->recipients));
+	lp_int(&l, F_VANISHED, clamp(o->arrived.vanished));
+	lp_int(&l, F_UNPARSEABLE, clamp(o->arrived.unparseable));
+	lp_int(&l, F_PERIOD_MS, clamp(o->arrived.period_ms));
+	lp_end(&l, o->timestamp_ns);
+}
+
+/* put_arrivals_breakdowns - arrivals by sender, SASL user, client */
+static void
+put_arrivals_breakdowns(struct buf *out, const struct report_opts *o)
+{
+	static const struct breakdown by[] = {
+		{DIM_SENDER, CLOSING_ARRIVALS + DIM_SENDER, M_ARRIVALS_SENDER,
+		    T_SENDER, put_arrival_row},
+		{DIM_SASL, CLOSING_ARRIVALS + DIM_SASL, M_ARRIVALS_SASL,
+		    T_SASL_USERNAME, put_arrival_row},
+		{DIM_CLIENT, CLOSING_ARRIVALS + DIM_CLIENT, M_ARRIVALS_CLIENT,
+		    T_CLIENT_ADDRESS, put_arrival_row},
+	};
+	size_t	i;
+
+	if (o->arrivals == NULL)
+		return;
+	for (i = 0; i < sizeof(by) / sizeof(by[0]); i++)
+		put_breakdown(out, o->arrivals, o, &by[i]);
 }
 
 /* report_scan - the agent's own health (also alone, see report.h) */
@@ -274,7 +348,7 @@ report_schema(struct buf *out)
 {
 	static const char *const fixed[] = {T_QUEUE, T_SOURCE};
 	struct schema_entry entries[SCHEMA_MAX], *e;
-	struct agg *a = agg_create(1);
+	struct agg *a = agg_create(1), *arrived = agg_create(1);
 	struct qf_domain dom;
 	struct qf_msg m;
 	struct scan_stats st;
@@ -287,6 +361,8 @@ report_schema(struct buf *out)
 	report_schema_message(&m, &dom);
 	memset(&st, 0, sizeof(st));
 	agg_add(a, Q_DEFERRED, &m);
+	agg_add(arrived, Q_INCOMING, &m);
+	o.arrivals = arrived;
 	buf_init(&rep);
 	buf_init(&values[0]);
 	buf_init(&values[1]);
@@ -334,20 +410,32 @@ report_schema(struct buf *out)
 	buf_free(&values[1]);
 	buf_free(&rep);
 	agg_free(a);
+	agg_free(arrived);
 }
 
 /* put_breakdowns - every breakdown, in the schema's order */
 static void
 put_breakdowns(struct buf *out, const struct agg *a, const struct report_opts *o)
 {
-	put_breakdown(out, a, o, DIM_SENDER, M_SENDER, T_SENDER);
-	/* Absent, not empty: "no SASL user" would be a claim the source cannot make. */
-	if (!o->no_identity) {
-		put_breakdown(out, a, o, DIM_SASL, M_SASL, T_SASL_USERNAME);
-		put_breakdown(out, a, o, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS);
+	static const struct breakdown by[] = {
+		{DIM_SENDER, DIM_SENDER, M_SENDER, T_SENDER, put_row},
+		{DIM_SASL, DIM_SASL, M_SASL, T_SASL_USERNAME, put_row},
+		{DIM_CLIENT, DIM_CLIENT, M_CLIENT, T_CLIENT_ADDRESS, put_row},
+		{DIM_SENDER_DOMAIN, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN,
+		    put_row},
+		{DIM_RCPT_DOMAIN, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN, put_row},
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(by) / sizeof(by[0]); i++) {
+		/* Absent, not empty: "no SASL user" would be a claim the
+		 * source cannot make. */
+		if (o->no_identity && (by[i].dim == DIM_SASL
+		    || by[i].dim == DIM_CLIENT))
+			continue;
+		put_breakdown(out, a, o, &by[i]);
 	}
-	put_breakdown(out, a, o, DIM_SENDER_DOMAIN, M_SENDER_DOMAIN, T_DOMAIN);
-	put_breakdown(out, a, o, DIM_RCPT_DOMAIN, M_RCPT_DOMAIN, T_DOMAIN);
+	put_arrivals_breakdowns(out, o);
 }
 
 /* report_write - the whole report of one scan */
@@ -357,6 +445,7 @@ report_write(struct buf *out, const struct agg *a, const struct report_opts *o,
 {
 	put_queues(out, a, o);
 	put_ages(out, a, o);
+	put_arrivals_total(out, o);
 	put_breakdowns(out, a, o);
 	report_scan(out, o, st);
 }
@@ -368,6 +457,7 @@ report_write_split(struct buf *core, struct buf *detail, const struct agg *a,
 {
 	put_queues(core, a, o);
 	put_ages(core, a, o);
+	put_arrivals_total(core, o);
 	report_scan(core, o, st);
 	put_breakdowns(detail, a, o);
 }

@@ -12,6 +12,9 @@
  * report and is not in this one is written once more with zero counts,
  * after the breakdown's rows.
  *
+ * With arrivals (the watched loops), postfix_arrivals (a core line) and
+ * the arrivals by sender, SASL user and client address (breakdowns,
+ * same top and closing rules) follow; without, they are absent.
  * report_scan() writes the postfix_queue_scan line alone: what an agent
  * reports for a scan that could not read the queue.
  *
@@ -53,6 +56,10 @@ struct report_opts {
 					 * or clients: omit those breakdowns */
 	struct closing *closing;	/* the loops: rows of the last report,
 					 * closed with zeros when gone; or NULL */
+	const struct agg *arrivals;	/* watched loops: what arrived since
+					 * the last scan (arrivals.h); NULL:
+					 * no postfix_arrivals lines */
+	struct arrival_counts arrived;	/* with arrivals */
 };
 
 void	report_write(struct buf *, const struct agg *, const struct report_opts *,

@@ -36,6 +36,14 @@
 
 struct agg;
 
+/* Arrivals since the last scan that have no sender (arrivals.h). */
+struct arrival_counts {
+	uint64_t messages;		/* read and counted */
+	uint64_t vanished;		/* complete, gone before read */
+	uint64_t unparseable;		/* read, not a queue file */
+	uint64_t period_ms;		/* the time they arrived in */
+};
+
 struct scan_stats {
 	uint64_t files;		/* entries considered (not hash dirs) */
 	uint64_t parsed;	/* complete queue files that were counted */

@@ -37,6 +37,10 @@ enum pfq_queue {
 #define M_RCPT_DOMAIN		"postfix_queue_recipient_domain"
 #define M_AGE			"postfix_queue_age"
 #define M_SCAN			"postfix_queue_scan"
+#define M_ARRIVALS		"postfix_arrivals"
+#define M_ARRIVALS_SENDER	"postfix_arrivals_sender"
+#define M_ARRIVALS_SASL		"postfix_arrivals_sasl"
+#define M_ARRIVALS_CLIENT	"postfix_arrivals_client"
 
 #define T_QUEUE			"queue"
 #define T_SENDER		"sender"
@@ -50,6 +54,8 @@ enum pfq_queue {
 #define F_SIZE			"size"
 #define F_AGE			"age"
 #define F_RECIPIENTS		"recipients"
+#define F_MESSAGES		"messages"	/* postfix_arrivals* */
+#define F_PERIOD_MS		"period_ms"	/* postfix_arrivals* */
 
 /* postfix_queue_age: qshape's buckets, upper bound in minutes. */
 #define AGE_BUCKETS		10

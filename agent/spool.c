@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arrivals.h"
 #include "cache.h"
 #include "msg.h"
 #include "pool.h"
@@ -67,6 +68,7 @@ struct wdir {
 /* What the agent keeps across scans to watch the queue (spool.h). */
 struct spool_watch {
 	struct watch *w;
+	struct arrivals *arrivals;	/* told the watch's events */
 	struct wdir *dirs;		/* by node */
 	size_t	ndirs;
 	int	broken;			/* out of watches: list everything */
@@ -374,6 +376,8 @@ spool_watch_create(char *err, size_t errlen)
 		return NULL;
 	sw = xcalloc(1, sizeof(*sw));
 	sw->w = w;
+	sw->arrivals = arrivals_create();
+	watch_set_hook(w, arrivals_event, sw->arrivals);
 	return sw;
 }
 
@@ -382,6 +386,13 @@ int
 spool_watch_broken(const struct spool_watch *sw)
 {
 	return sw->broken;
+}
+
+/* spool_watch_arrivals - what arrived since the last call (arrivals.h) */
+struct agg *
+spool_watch_arrivals(struct spool_watch *sw, struct arrival_counts *n)
+{
+	return arrivals_take(sw->arrivals, n);
 }
 
 /* spool_watch_free - the watch, and the directories it kept open */
@@ -393,6 +404,7 @@ spool_watch_free(struct spool_watch *sw)
 	if (sw == NULL)
 		return;
 	watch_free(sw->w);
+	arrivals_free(sw->arrivals);
 	for (i = 0; i < sw->ndirs; i++)
 		if (sw->dirs[i].dfd >= 0)
 			close(sw->dirs[i].dfd);
@@ -417,7 +429,9 @@ enter(void *ctx, int dfd, const char *rel, int depth, int parent)
 
 	if (sw->broken)
 		return -1;
-	if ((node = watch_dir(sw->w, dfd, parent)) < 0) {
+	/* Arrivals are read where a message enters: incoming, active, hold. */
+	if ((node = watch_dir(sw->w, dfd, parent, sp->q == Q_INCOMING
+	    || sp->q == Q_ACTIVE || sp->q == Q_HOLD ? (int)sp->q : -1)) < 0) {
 		sw->broken = 1;
 		msg_warn("cannot watch %s (%s): from now on every scan lists "
 		    "every directory", printable_for_log(safe, sizeof(safe), rel,
@@ -467,7 +481,13 @@ list_again(struct spool *sp, struct qdir *walker,
 			d->dfd = -1;
 			continue;
 		}
-		if ((fd = fcntl(d->dfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		/*
+		 * A new open file description: a dup would share the kept
+		 * descriptor's directory offset, at its end since the walk
+		 * that kept it, and list nothing.
+		 */
+		if ((fd = openat(d->dfd, ".", O_RDONLY | O_DIRECTORY
+		    | O_CLOEXEC)) < 0) {
 			st->errors++;
 			continue;
 		}

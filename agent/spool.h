@@ -77,6 +77,11 @@
  *	is broken for good (spool_watch_broken(); one log line) and every
  *	scan lists every directory, reusing the cache as before.
  *
+ *	The watch also counts arrivals (arrivals.h): each message that
+ *	enters incoming, active or hold between two scans, read as it
+ *	comes. spool_watch_arrivals() hands over those since the last call
+ *	(an aggregate the caller frees with agg_free()).
+ *
  * DIAGNOSTICS
  *	Returns -1 with a message in err when the queue directory or one of
  *	the queue directories in it cannot be opened for a reason other than
@@ -91,6 +96,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agg.h"
+#include "arrivals.h"
 #include "cache.h"
 #include "scan.h"
 
@@ -110,6 +117,7 @@ int	spool_scan(const char *, const struct spool_opts *, const struct scan_sink *
 	    struct scan_stats *, char *, size_t);
 struct spool_watch *spool_watch_create(char *, size_t);
 int	spool_watch_broken(const struct spool_watch *);
+struct agg *spool_watch_arrivals(struct spool_watch *, struct arrival_counts *);
 void	spool_watch_free(struct spool_watch *);
 
 #endif

@@ -4,6 +4,9 @@
  *
  * Locking: one mutex guards the nodes and the changes; the thread holds
  * it only while it records a buffer of events, never across a read.
+ * The hook runs under that mutex, in whichever thread reads the events
+ * (the drain thread, or the scan in watch_take()), so hook calls never
+ * overlap and see every event in the kernel's order.
  * Trusts the kernel's events; a name is a NUL-terminated string of at
  * most NAME_MAX bytes, copied, never used as a path here.
  */
@@ -37,6 +40,8 @@
 struct node {
 	int	wd;			/* -1: the watch is gone */
 	int	parent;			/* node number, -1 for a queue */
+	int	kind;			/* the caller's; -1: no hook */
+	int	dfd;			/* for the hook; -1: none */
 };
 
 struct watch {
@@ -53,6 +58,8 @@ struct watch {
 	uint32_t *slots;		/* names set: index + 1; 0 is empty */
 	size_t	mask;
 	uint8_t	key[16];		/* for the names set */
+	watch_hook_fn hook;		/* file events, as they are read */
+	void	*hook_ctx;
 };
 
 /* reset - empty changes, every node full (nothing known yet) */
@@ -176,6 +183,10 @@ record(struct watch *w, const struct inotify_event *ev)
 		w->nodes[node].wd = -1;
 		if (ev->mask & IN_IGNORED)
 			w->by_wd[ev->wd] = 0;
+		if (w->nodes[node].dfd >= 0) {
+			close(w->nodes[node].dfd);
+			w->nodes[node].dfd = -1;
+		}
 		mark_full(w, node);
 		mark_full(w, w->nodes[node].parent);
 		return;
@@ -186,6 +197,28 @@ record(struct watch *w, const struct inotify_event *ev)
 	}
 	if (ev->len > 0)
 		add_name(w, (uint32_t)node, ev->name, strnlen(ev->name, ev->len));
+}
+
+/* tell - the hook, of one event on a name, in one of its two passes */
+static void
+tell(struct watch *w, const struct inotify_event *ev, int early)
+{
+	struct watch_event e;
+	int	node;
+
+	if (w->hook == NULL || ev->len == 0 || (ev->mask & IN_ISDIR)
+	    || (node = node_of(w, ev->wd)) < 0 || w->nodes[node].kind < 0
+	    || w->nodes[node].dfd < 0)
+		return;
+	e.node = node;
+	e.kind = w->nodes[node].kind;
+	e.dfd = w->nodes[node].dfd;
+	e.mask = ev->mask;
+	e.cookie = ev->cookie;
+	e.name = ev->name;
+	e.len = strnlen(ev->name, ev->len);
+	e.early = early;
+	w->hook(w->hook_ctx, &e);
 }
 
 /*
@@ -209,6 +242,13 @@ read_events(struct watch *w)
 		    off += (ssize_t)(sizeof(*ev) + ev->len)) {
 			ev = (const struct inotify_event *)(const void *)(buf + off);
 			record(w, ev);
+			tell(w, ev, 1);
+		}
+		/* The hook's slow work comes after every event's quick part. */
+		for (off = 0; w->hook && off + (ssize_t)sizeof(*ev) <= n;
+		    off += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(const void *)(buf + off);
+			tell(w, ev, 0);
 		}
 	}
 }
@@ -266,7 +306,7 @@ watch_create(char *err, size_t errlen)
 
 /* add_node - a new node for wd, under the lock */
 static int
-add_node(struct watch *w, int wd, int parent)
+add_node(struct watch *w, int wd, int parent, int kind, int dfd)
 {
 	size_t	old;
 
@@ -282,13 +322,15 @@ add_node(struct watch *w, int wd, int parent)
 	}
 	w->nodes[w->nnodes].wd = wd;
 	w->nodes[w->nnodes].parent = parent;
+	w->nodes[w->nnodes].kind = kind;
+	w->nodes[w->nnodes].dfd = kind >= 0 ? fcntl(dfd, F_DUPFD_CLOEXEC, 0) : -1;
 	w->by_wd[wd] = (int)++w->nnodes;
 	return (int)w->nnodes - 1;
 }
 
 /* watch_dir - see watch.h */
 int
-watch_dir(struct watch *w, int dfd, int parent)
+watch_dir(struct watch *w, int dfd, int parent, int kind)
 {
 	char	path[64];
 	int	wd, node;
@@ -301,7 +343,7 @@ watch_dir(struct watch *w, int dfd, int parent)
 	pthread_mutex_lock(&w->lock);
 	/* The same directory again (the same inode): the same node. */
 	if ((node = node_of(w, wd)) < 0)
-		node = add_node(w, wd, parent);
+		node = add_node(w, wd, parent, kind, dfd);
 	pthread_mutex_unlock(&w->lock);
 	return node;
 }
@@ -321,6 +363,16 @@ watch_take(struct watch *w, struct watch_changes *out)
 	w->namecap = 0;
 	if (w->slots)
 		memset(w->slots, 0, (w->mask + 1) * sizeof(*w->slots));
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* watch_set_hook - see watch.h; before the first watch_dir() */
+void
+watch_set_hook(struct watch *w, watch_hook_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&w->lock);
+	w->hook = fn;
+	w->hook_ctx = ctx;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -373,9 +425,14 @@ watch_free(struct watch *w)
 {
 	if (w == NULL)
 		return;
+	size_t	i;
+
 	atomic_store(&w->stop, 1);
 	pthread_join(w->thread, NULL);
 	close(w->fd);
+	for (i = 0; i < w->nnodes; i++)
+		if (w->nodes[i].dfd >= 0)
+			close(w->nodes[i].dfd);
 	pthread_mutex_destroy(&w->lock);
 	watch_changes_free(&w->ch);
 	free(w->slots);

@@ -5,7 +5,8 @@
  *
  * SYNOPSIS
  *	w = watch_create(err, n);		NULL: no inotify here
- *	node = watch_dir(w, dfd, parent);	before reading dfd
+ *	watch_set_hook(w, fn, ctx);		optional, before watch_dir
+ *	node = watch_dir(w, dfd, parent, kind);	before reading dfd
  *	watch_take(w, &changes);		at the start of a scan
  *	    changes.all, watch_full(&changes, node), changes.names[i]
  *	watch_changes_free(&changes);
@@ -23,7 +24,21 @@
  *	again), or -1 when inotify takes no more watches (ENOSPC: the
  *	caller then scans as if nothing were watched, and says so).
  *	Call it before reading the directory, so that no change between the
- *	listing and the watch is missed.
+ *	listing and the watch is missed. kind is the caller's name for the
+ *	directory (pfqmon's: its queue); with kind >= 0 the watch keeps a
+ *	descriptor of its own of the directory, for the hook.
+ *
+ *	The hook, if set, is told each event on a name in a directory of
+ *	kind >= 0 as it is read: its node, kind, directory descriptor,
+ *	inotify mask and cookie (a rename's two halves share one), and the
+ *	name. It runs with the watch's lock held, one call at a time, in
+ *	the kernel's order; it must not call back into the watch. Each
+ *	event is told twice, as each buffer of events is read: first with
+ *	early set, all of the buffer's events, for what must be done at
+ *	once (hold a file before it goes), then again in the same order
+ *	for the rest. It is how
+ *	pfqmon sees a message that comes and goes between two scans
+ *	(arrivals.h).
  *
  *	A thread of the watcher's own reads the events as they come, so
  *	that a burst never waits for the next scan to be drained, and keeps
@@ -74,10 +89,25 @@ struct watch_changes {
 	struct buf text;
 };
 
+/* One event on a name, as the hook is told it; valid during the call. */
+struct watch_event {
+	int	node;
+	int	kind;			/* as given to watch_dir() */
+	int	dfd;			/* the directory, the watch's own */
+	uint32_t mask;			/* IN_* */
+	uint32_t cookie;		/* pairs IN_MOVED_FROM with IN_MOVED_TO */
+	const char *name;		/* NUL-terminated */
+	size_t	len;
+	int	early;			/* the first of the two passes */
+};
+
+typedef void (*watch_hook_fn)(void *ctx, const struct watch_event *);
+
 struct watch;
 
 struct watch *watch_create(char *, size_t);
-int	watch_dir(struct watch *, int, int);
+void	watch_set_hook(struct watch *, watch_hook_fn, void *);
+int	watch_dir(struct watch *, int, int, int);
 void	watch_take(struct watch *, struct watch_changes *);
 int	watch_full(const struct watch_changes *, int);
 int	watch_alive(struct watch *, int);

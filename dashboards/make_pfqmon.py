@@ -152,6 +152,20 @@ def who_table(name, meas, tag, header, x, y, w, h, columns, what):
                 sort=field("%s.rank" % meas, "rank", False), note=note)
 
 
+def arriving_rows(meas, tag):
+    """Each key's arrivals in the last RECENT, in messages a minute, the
+    largest first and (other) last (the hidden rank, as latest_rows)."""
+    minutes = int(RECENT.rstrip("m"))
+
+    def part(cmp, rank):
+        return ('SELECT sum("messages") / %d AS "per_minute", %s AS "rank" FROM %s '
+                'WHERE %s AND "%s" %s \'(other)\' AND %s GROUP BY "%s"'
+                % (minutes, rank, SRC % meas, HOST, tag, cmp, LATEST, tag))
+    return ('SELECT "per_minute", "rank" FROM (%s), (%s) WHERE "per_minute" > 0 '
+            'GROUP BY "%s"' % (part("!=", '0 - sum("messages")'),
+                               part("=", 'sum("messages") * 0 + 1'), tag))
+
+
 # -- the cells --------------------------------------------------------------
 
 def cells():
@@ -232,6 +246,28 @@ def cells():
          'max("errors") AS "errors", max("skipped") AS "skipped", max("vanished") AS "vanished" '
          'FROM %s WHERE %s AND %s GROUP BY time(:interval:) FILL(null)' % (scan, HOST, RANGE)],
         yaxis=axis("files per scan", ("0", ""), base="")))
+    # Who is sending right now: arrivals (the watched agent only).
+    out.append(cell(
+        "Arriving now: SASL users (messages a minute)", "table", 0, 16, 6, 4,
+        [arriving_rows("postfix_arrivals_sasl", "sasl_username")],
+        colors=TABLE_TEXT,
+        fields=[field("sasl_username", "SASL user"),
+                field("postfix_arrivals_sasl.per_minute", "a minute"),
+                field("time", "", False), field("postfix_arrivals_sasl.rank", "rank", False)],
+        sort=field("postfix_arrivals_sasl.rank", "rank", False),
+        decimals={"isEnforced": True, "digits": 0},
+        note=("Messages each SASL user sent in the last %s, a minute, the largest first, "
+              "(other) last: who is sending now, even when the mail leaves at once and "
+              "the queue stays short. Only pfqmon --interval or --execd (Telegraf's "
+              "inputs.execd) reports arrivals; nothing is listed when no SASL user sent "
+              "mail. " % RECENT) + NO_DATA))
+    out.append(cell(
+        "Arrivals (messages a minute)", "line", 6, 16, 6, 4,
+        ['SELECT sum("messages") AS "arrived" FROM %s WHERE %s AND %s '
+         'GROUP BY time(1m) FILL(0)' % (SRC % "postfix_arrivals", HOST, RANGE),
+         'SELECT sum("vanished") AS "gone before read" FROM %s WHERE %s AND %s '
+         'GROUP BY time(1m) FILL(0)' % (SRC % "postfix_arrivals", HOST, RANGE)],
+        yaxis=axis("messages a minute", ("0", ""), base="")))
     return out
 
 

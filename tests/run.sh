@@ -75,6 +75,9 @@ def generator full py "benchmark generator, checked by Postfix" \
     "$PYTHON" tests/integration/test_generator.py
 def rescan full py "rescan cache: every change between scans is seen" \
     "$PYTHON" tests/integration/test_rescan.py
+def churn full py \
+    "churn: the watched agent and its arrivals against a real Postfix, overflow" \
+    "$PYTHON" tests/integration/test_churn.py
 def agent full py "agent: interval, push, execd, configuration (real InfluxDB 1.x)" \
     "$PYTHON" tests/integration/test_agent.py
 def push full py "push: hostile servers, scans larger than the buffer (real InfluxDB 1.x)" \

@@ -19,7 +19,9 @@ Then the mails themselves are checked:
   - holding the culprit's mail with the mail's own command recovers its
     alert, with a text of its own; deleting it recovers the queue alert;
   - the deadman fires when pfqmon stops, within the documented time, and
-    recovers when it is back.
+    recovers when it is back;
+  - a SASL user whose mail leaves at once (the queue never grows) gets
+    one arrivals mail per key over the rate, and one when it stops.
 
 Kapacitor is found as a user's machine has it: KAPACITORD and KAPACITOR,
 then PATH, then ../shared/tools/tick/bin/; without it, or without
@@ -53,6 +55,10 @@ TO = "ops@alerts.test"
 SCAN = "2s"                    # pfqmon's interval here
 QUEUE_WINDOW = "4s"            # the queue alert's window (template var)
 DEAD_INTERVAL, DEAD_EVERY = 12, 2   # the deadman's vars, in seconds
+
+SPRAY, SPRAY_LOGIN, SPRAY_IP = 120, "sprayer", "198.51.100.88"
+SPRAY_SENDER = "sprayer@customer.example"
+
 
 def find(env, name):
     """A tool as a user's machine has it, or None."""
@@ -508,11 +514,66 @@ def run_scene(pf, sink, conf, agent, influx, kap):
                          timeout=30)
         tap(len(rec) == 1, "alerts: the deadman recovers when scans come back",
             [m["subject"] for m in sink.since(back)])
+        arrivals(pf, sink, conf, kap)
     finally:
         again.stop()
     subjects = [m["subject"] for m in sink.since(0)]
     tap(len(subjects) == len(set(subjects)),
         "alerts: no mail twice", subjects)
+
+
+def arrivals(pf, sink, conf, kap):
+    """8. Who is sending right now: a SASL user whose mail leaves at once
+    (the discard transport), so the queue never grows. The arrivals
+    script, installed as its header says, mails once per key when the
+    rate is crossed and once when it stops; its commands are plain."""
+    problems = []
+    for args in (("define", "postfix_arrivals", "-tick", "tick/postfix_arrivals.tick",
+                  "-dbrp", "telegraf.autogen"), ("enable", "postfix_arrivals")):
+        res = kap.run(*args)
+        if res.returncode != 0:
+            problems.append("%s: %s" % (args[0], (res.stderr or res.stdout).decode()[-300:]))
+    tap(not problems, "alerts: postfix_arrivals.tick installs as its header says and "
+        "runs", problems)
+    time.sleep(3)                   # a scan or two of nothing new first
+    t0 = time.monotonic()
+    inj = harness.Injector(pf.smtp_port)
+    try:
+        inj.xclient(addr=SPRAY_IP, login=SPRAY_LOGIN)
+        for i in range(SPRAY):
+            inj.send(SPRAY_SENDER, ["r%d@discard.test" % i])
+    finally:
+        inj.close()
+    want = ['SASL user "%s"' % SPRAY_LOGIN, 'client "%s"' % SPRAY_IP,
+            'sender "%s"' % SPRAY_SENDER]
+    crit = wait_mails(sink, t0, lambda m: m["subject"].startswith("CRITICAL: arrivals on "),
+                      count=3, timeout=60)
+    ok = wait_mails(sink, t0, lambda m: m["subject"].startswith("OK: arrivals on "),
+                    count=3, timeout=60)
+    wrong = []
+    for m in crit:
+        s = re.match(r'CRITICAL: arrivals on mx1: (.*) sends (\d+) messages a minute$',
+                     m["subject"])
+        if not s or s.group(1) not in want or int(s.group(2)) <= 60:
+            wrong.append(m["subject"])
+    queued = len(pf.postqueue_j())
+    tap(len(crit) == 3 and not wrong and sorted(
+        re.match(r"CRITICAL: arrivals on mx1: (.*) sends", m["subject"]).group(1)
+        for m in crit) == sorted(want) and queued < 200,
+        "alerts: %d messages from one SASL user, delivered at once (the queue stays at "
+        "%d): one arrivals mail each for the account, its address and its sender, over "
+        "60 a minute" % (SPRAY, queued), wrong + [m["subject"] for m in sink.since(t0)])
+    tap(len(ok) == 3 and all("down to 0 messages a minute" in m["subject"]
+                             and "password" not in m["body"] for m in ok),
+        "alerts: when it stops sending, each arrivals alert recovers with a text of "
+        "its own", [m["subject"] for m in sink.since(t0)])
+    lines = [line for m in crit for line in commands(m)]
+    bad = [line for line in lines if not re.fullmatch(
+        r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
+        r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?", line)]
+    tap(len(lines) == 15 and not bad,
+        "alerts: the arrivals mails' commands are plain pfqmon and postsuper lines",
+        bad or [len(lines)])
 
 
 if __name__ == "__main__":

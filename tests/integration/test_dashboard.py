@@ -70,6 +70,8 @@ CHECKS = ["dashboard: " + c for c in [
     "the 200-message alert line is inside the whole-queue graph at the default range",
     "no cell shows an error, No Results or its no-data note",
     "SASL users after the purge: the deleted account and a stale key are gone",
+    "arriving now: the compromised account, which sent the most while the scene "
+    "played, is the first row, in messages a minute",
 ]]
 
 
@@ -236,6 +238,22 @@ def who_check(report, words, key_name, top_rows, label):
     return c
 
 
+def check_arriving(report):
+    """The arrivals table: the victim first, a count a minute."""
+    c = cell_named(report, "Arriving", "SASL")
+    g = grid(c)
+    header = [x["text"] for x in g.get(0, [])]
+    first = [x["text"] for x in g.get(1, [])]
+    detail = []
+    if not first or first[0] != scene.VICTIM_LOGIN:
+        detail.append("first row %s, want %s" % (first, scene.VICTIM_LOGIN))
+    if header[:2] != ["SASL user", "a minute"]:
+        detail.append("header %s" % header)
+    elif len(first) < 2 or not (number(first[1]) or 0) > 0:
+        detail.append("no count a minute: %s" % first)
+    tap(not detail, CHECKS[11], detail)
+
+
 def plain(text):
     return re.fullmatch(r"[A-Za-z0-9 ()<>+\-]+", text) is not None
 
@@ -286,14 +304,16 @@ def run(influx, chrono_bin):
     try:
         p.setup()
         p.start()
-        scene.play(p, harness.Injector)
-        scene.freeze(p)
         influx.query("CREATE DATABASE telegraf")
-        backfill(influx, p.spool)
+        # The agent watches while the scene plays: it sees the arrivals.
         agent = subprocess.Popen([PFQMON, "--queue-dir", p.spool, "--interval", "2s",
                                   "--push", influx.url(""), "--push-db", "telegraf",
                                   "--tag", "host=" + HOST],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_scans(influx, 1, int(time.time() * 1e9))
+        scene.play(p, harness.Injector)
+        scene.freeze(p)
+        backfill(influx, p.spool)
         wait_scans(influx, 3, int(time.time() * 1e9))
         top = json.loads(subprocess.run([PFQMON, "top", "--format", "json", "--queue-dir",
                                          p.spool], capture_output=True, check=True,
@@ -304,6 +324,7 @@ def run(influx, chrono_bin):
             "telegraf": "telegraf"})
         report = browse(chrono, src["id"], SHOTS)
         check_report(report, top, influx)
+        check_arriving(report)
         purge(p, influx, chrono, src["id"])
     finally:
         if agent is not None:

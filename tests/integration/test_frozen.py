@@ -223,15 +223,25 @@ def dashboard_queries(tag, influx, out):
         if status != 204:
             tap(False, tag + ": the report with a host tag is accepted", [body[:300]])
             return
-        detail, n = [], 0
+        detail, n, m = [], 0, 0
         for name, q in tf.dashboard_queries("dashboards/pfqmon.json", host, db=db):
-            n += 1
             res = influx.query(q, db)["results"][0]
             rows = sum(len(s["values"]) for s in res.get("series", []))
+            # A single scan has no arrivals (only the watched agent sees
+            # them; test_dashboard.py shows those cells with data): their
+            # queries must run, and find nothing.
+            if "postfix_arrivals" in q:
+                m += 1
+                if "error" in res or rows != 0:
+                    detail.append("%s: %s -> %s" % (name, q, res.get("error", "%d rows" % rows)))
+                continue
+            n += 1
             if "error" in res or rows == 0:
                 detail.append("%s: %s -> %s" % (name, q, res.get("error", "no rows")))
-        tap(not detail, "%s: all %d dashboard queries return rows from InfluxDB "
-            "(:db: = %s)" % (tag, n, db), detail)
+        tap(not detail and n > 0 and m > 0,
+            "%s: all %d queue queries of the dashboard return rows from InfluxDB, its "
+            "%d arrivals queries run and find none in a single scan (:db: = %s)"
+            % (tag, n, m, db), detail)
 
 
 def frozen(long_ids, influx):

@@ -41,7 +41,7 @@ DASHBOARD = "dashboards/pfqmon.json"
 
 def check_ticks(schema):
     scripts = sorted(glob.glob("tick/*.tick"))
-    tap(len(scripts) == 3, "tick: three TICKscripts (queue, culprit, deadman)",
+    tap(len(scripts) == 4, "tick: four TICKscripts (queue, culprit, arrivals, deadman)",
         [scripts])
     for path in scripts:
         tap(not (p := tf.tick_problems(path, schema)),
@@ -90,17 +90,29 @@ def check_specific(schema):
         and "does not yet have" not in c and v.get("threshold") == ("int", 50)
     tap(ok, "tick: postfix_culprit.tick names the sender, SASL user or client with more "
         "than 50 messages waiting and gives the commands: top, hold, look, delete or release")
+    r = open("tick/postfix_arrivals.tick").read()
+    v = tf.tick_vars("tick/postfix_arrivals.tick")
+    ok = all(m in r for m in ("'postfix_arrivals_sender'", "'postfix_arrivals_sasl'",
+                              "'postfix_arrivals_client'", "pfqmon top", "mynetworks",
+                              "| postsuper -h -", "| postsuper -d -", "| postsuper -H -",
+                              '"period_ms"', ".keep()", "'MAILER-DAEMON'",
+                              '.crit(lambda: "per_minute" > rate)')) \
+        and v.get("rate") == ("int", 60)
+    tap(ok, "tick: postfix_arrivals.tick names the sender, SASL user or client sending "
+        "more than 60 messages a minute and gives the commands: top, hold, look, delete "
+        "or release")
     # Every command in a mail is a <pre> or <code> block; a tag inside one
     # must go through urlquery, the only form select --encoded takes.
-    raw = []
-    for block in re.findall(r"<(pre|code)>(.*?)</\1>", c, re.S):
-        for action in re.findall(r"{{(.*?)}}", block[1], re.S):
-            if "index .Tags" in action and '"host"' not in action \
-                    and not action.rstrip().endswith("| urlquery"):
-                raw.append(action.strip())
-    tap(not raw and c.count("--encoded") >= 15,
-        "tick: every name in a culprit mail's commands is percent-encoded for select "
-        "--encoded", raw[:5])
+    for path, text in (("postfix_culprit.tick", c), ("postfix_arrivals.tick", r)):
+        raw = []
+        for block in re.findall(r"<(pre|code)>(.*?)</\1>", text, re.S):
+            for action in re.findall(r"{{(.*?)}}", block[1], re.S):
+                if "index .Tags" in action and '"host"' not in action \
+                        and not action.rstrip().endswith("| urlquery"):
+                    raw.append(action.strip())
+        tap(not raw and text.count("--encoded") >= 15,
+            "tick: every name in the commands of %s's mails is percent-encoded for "
+            "select --encoded" % path, raw[:5])
     d = open("tick/postfix_deadman.tick").read()
     tap("|stats(check_every)" in d and ".measurement('postfix_queue_scan')" in d
         and ".groupBy('host')" in d and ".period(interval)" in d,
@@ -349,8 +361,9 @@ def main():
     schema, values = tf.load_schema(PFQMON)
     for case in picked:
         if case == "schema":
-            tap(len(schema) == 9 and "postfix_queue_total" in schema,
-                "schema: pfqmon --schema lists its nine measurements", [sorted(schema)])
+            tap(len(schema) == 13 and "postfix_queue_total" in schema
+                and "postfix_arrivals_sasl" in schema,
+                "schema: pfqmon --schema lists its thirteen measurements", [sorted(schema)])
         elif case in (check_dashboard, check_dashboard_checker):
             case(schema, values)
         elif case in (check_telegraf, check_telegraf_checker):

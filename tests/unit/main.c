@@ -1,10 +1,32 @@
 /*
  * main.c - run every unit suite; TAP on stdout, one line per test.
  */
+#define _XOPEN_SOURCE 700	/* nftw */
+
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "unit.h"
+
+/* rm_entry - nftw callback: remove one entry, never following a link */
+static int
+rm_entry(const char *p, const struct stat *sb, int type, struct FTW *f)
+{
+	(void)sb;
+	(void)type;
+	(void)f;
+	return remove(p) == 0 ? 0 : -1;
+}
+
+/* unit_rm_tree - see unit.h */
+void
+unit_rm_tree(const char *path)
+{
+	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* mem_read - read function of struct memfile */
 static ssize_t
@@ -57,6 +79,7 @@ main(void)
 	srunner_add_suite(sr, qdir_suite());
 	srunner_add_suite(sr, pool_suite());
 	srunner_add_suite(sr, tally_suite());
+	srunner_add_suite(sr, arrivals_suite());
 	srunner_set_tap(sr, "-");
 	srunner_run_all(sr, CK_SILENT);
 	failed = srunner_ntests_failed(sr);

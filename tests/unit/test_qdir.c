@@ -5,10 +5,8 @@
  * that are not queue IDs never handed out, a hash directory that
  * vanishes mid-walk, and batches that bound memory.
  */
-#define _XOPEN_SOURCE 700	/* nftw */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,16 +310,6 @@ START_TEST(batches_bound_memory)
 }
 END_TEST
 
-/* rm_entry - nftw callback: remove one entry, never following a link */
-static int
-rm_entry(const char *p, const struct stat *sb, int type, struct FTW *f)
-{
-	(void)sb;
-	(void)type;
-	(void)f;
-	return remove(p) == 0 ? 0 : -1;
-}
-
 static void
 tree_setup(void)
 {
@@ -331,7 +319,7 @@ tree_setup(void)
 static void
 tree_teardown(void)
 {
-	(void)nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(base);
 }
 
 Suite *

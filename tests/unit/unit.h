@@ -28,6 +28,10 @@ Suite	*cli_suite(void);
 Suite	*qdir_suite(void);
 Suite	*pool_suite(void);
 Suite	*tally_suite(void);
+Suite	*arrivals_suite(void);
+
+/* unit_rm_tree - remove a temporary tree, never following a link */
+void	unit_rm_tree(const char *);
 
 /* An in-memory queue file for the parser, with read accounting. */
 struct memfile {
