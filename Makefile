@@ -202,8 +202,9 @@ print-warn:
 # (debian/rules). The docs name the package's binary, /usr/bin/pfqmon: the
 # installed examples and unit name $(BINDIR)/pfqmon instead, so that the
 # sudoers lines and Telegraf commands copied from them match the binary.
-MANPAGES = man/pfqmon.8 man/pfqmon-select.8 man/pfqmon-top.8
+MANPAGES = man/pfqmon.8 man/pfqmon-select.8 man/pfqmon-top.8 man/pfqmon-serve.8
 TICKFILES = $(sort $(wildcard tick/*.tick tick/*.vars.json))
+PROMFILES = tick/prometheus/pfqmon.rules.yml
 DOCFILES = README.md NEWS docs/configuration.md docs/metrics.md docs/select.md
 TELEGRAF_EXAMPLES = docs/telegraf/README.md docs/telegraf/pfqmon-exec.conf \
 	  docs/telegraf/pfqmon-execd.conf docs/telegraf/sudoers.pfqmon-exec \
@@ -213,10 +214,12 @@ SUBST_BINDIR = sed 's|/usr/bin/pfqmon|$(BINDIR)/pfqmon|g'
 install: agent/pfqmon
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DATADIR)/pfqmon/tick $(DESTDIR)$(DATADIR)/pfqmon/dashboards \
+	    $(DESTDIR)$(DATADIR)/pfqmon/prometheus \
 	    $(DESTDIR)$(DOCDIR)/examples/telegraf $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 agent/pfqmon $(DESTDIR)$(BINDIR)/pfqmon
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(TICKFILES) $(DESTDIR)$(DATADIR)/pfqmon/tick/
+	install -m 0644 $(PROMFILES) $(DESTDIR)$(DATADIR)/pfqmon/prometheus/
 	install -m 0644 dashboards/pfqmon.json $(DESTDIR)$(DATADIR)/pfqmon/dashboards/
 	install -m 0644 $(DOCFILES) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/packaging/pfqmon.json $(DESTDIR)$(DOCDIR)/examples/
@@ -232,10 +235,12 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pfqmon $(DESTDIR)$(SYSTEMDUNITDIR)/pfqmon.service \
 	    $(MANPAGES:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
 	    $(TICKFILES:tick/%=$(DESTDIR)$(DATADIR)/pfqmon/tick/%) \
+	    $(PROMFILES:tick/prometheus/%=$(DESTDIR)$(DATADIR)/pfqmon/prometheus/%) \
 	    $(DESTDIR)$(DATADIR)/pfqmon/dashboards/pfqmon.json \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCFILES)) examples/pfqmon.json) \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/telegraf/,$(notdir $(TELEGRAF_EXAMPLES)))
-	for d in $(DATADIR)/pfqmon/tick $(DATADIR)/pfqmon/dashboards $(DATADIR)/pfqmon \
+	for d in $(DATADIR)/pfqmon/tick $(DATADIR)/pfqmon/dashboards \
+	    $(DATADIR)/pfqmon/prometheus $(DATADIR)/pfqmon \
 	    $(DOCDIR)/examples/telegraf $(DOCDIR)/examples $(DOCDIR); do \
 	    if [ -d $(DESTDIR)$$d ]; then rmdir $(DESTDIR)$$d || exit 1; fi; \
 	done

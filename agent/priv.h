@@ -35,7 +35,9 @@
  *	  clock_nanosleep, the clocks, sched_yield, getrandom, sysinfo, uname;
  *	  socket for AF_INET, AF_INET6 and AF_UNIX, socketpair for AF_UNIX,
  *	  connect, get/setsockopt, getsockname, getpeername, sendto,
- *	  sendmmsg, recvfrom, recvmsg; fcntl F_GETFD, F_SETFD, F_GETFL,
+ *	  sendmmsg, recvfrom, recvmsg; accept4, sendmsg and shutdown for
+ *	  pfqmon serve (serve.h: bind and listen are not allowed, so it
+ *	  accepts only on the socket made before); fcntl F_GETFD, F_SETFD, F_GETFL,
  *	  F_DUPFD_CLOEXEC and F_SETFL without O_APPEND, O_ASYNC, O_DIRECT or
  *	  O_NOATIME; ioctl TCGETS and FIONREAD.
  *

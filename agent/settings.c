@@ -324,9 +324,10 @@ settings_parse_listen(const char *text, struct listen_addr *la, char *err,
 	const char *colon, *end;
 	size_t	hlen;
 	unsigned long port = SETTINGS_LISTEN_PORT;
+	int	bracketed = text[0] == '[';
 
 	memset(la, 0, sizeof(*la));
-	if (text[0] == '[') {
+	if (bracketed) {
 		if ((end = strchr(text, ']')) == NULL)
 			return snprintf(err, errlen, "want [IPV6]:PORT"), -1;
 		hlen = (size_t)(end - text - 1);
@@ -360,7 +361,7 @@ settings_parse_listen(const char *text, struct listen_addr *la, char *err,
 		    "address"), -1;
 	memcpy(host, text, hlen);
 	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, la->addr) == 1)
+	if (!bracketed && inet_pton(AF_INET, host, la->addr) == 1)
 		la->family = AF_INET;
 	else if (inet_pton(AF_INET6, host, la->addr) == 1)
 		la->family = AF_INET6;

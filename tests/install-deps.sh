@@ -24,7 +24,8 @@ if [ "${1:-}" = --list ]; then
 fi
 profile=${1:-all}
 DEMO=(build-essential pkg-config python3 postfix
-	libcurl4-openssl-dev libjansson-dev zlib1g-dev)	# push, configuration, gzip
+	libcurl4-openssl-dev libjansson-dev zlib1g-dev	# push, configuration, gzip
+	libmicrohttpd-dev)				# pfqmon serve
 ALL=("${DEMO[@]}"
 	check valgrind clang strace		# unit tests, leak checks, fuzzers, fault injection
 	sudo					# visudo checks the shipped sudoers line
@@ -32,7 +33,8 @@ ALL=("${DEMO[@]}"
 	influxdb influxdb-client curl		# the line-protocol parser of record
 	time					# peak RSS: make bench, and a test of make check
 	faketime				# wall-clock steps under a running agent
-	python3-aiosmtpd			# the SMTP server Kapacitor's alert mails go to
+	python3-aiosmtpd			# the SMTP server the alert mails go to
+	prometheus prometheus-alertmanager	# promtool, and the Prometheus path end to end
 	chromium				# the dashboard, rendered by Chronograf's UI
 	debhelper dpkg-dev			# the package test builds the .deb
 	lintian man-db mandoc			# lintian, man -w and --warnings, mandoc -T lint

@@ -70,7 +70,9 @@ else not_ok "lint: warnings in:$fails"; fi
 
 n=$(grep -l '#include <curl/' agent/*.c agent/*.h 2>/dev/null | wc -l)
 m=$(grep -l '#include <jansson.h>' agent/*.c agent/*.h 2>/dev/null | wc -l)
-check "lint: at most one module includes curl and one jansson" test "$n" -le 1 -a "$m" -le 1
+h=$(grep -l '#include <microhttpd.h>' agent/*.c agent/*.h 2>/dev/null | wc -l)
+check "lint: at most one module includes curl, one jansson and one microhttpd" \
+    test "$n" -le 1 -a "$m" -le 1 -a "$h" -le 1
 
 # Commit messages since the rule was written down (COMMIT_BASE, by
 # default the commit before it): a subject of at most 72 characters, then

@@ -98,6 +98,9 @@ def select full py \
 def alerts full py \
     "alerts: the TICKscripts in a real Kapacitor 1.5.7, mails pasted into bash" \
     "$PYTHON" tests/integration/test_alerts.py
+def prometheus-e2e full py \
+    "Prometheus: pfqmon serve scraped by a real Prometheus 2.42, alerts mailed by a real Alertmanager 0.25 (real Postfix)" \
+    "$PYTHON" tests/integration/test_prometheus.py
 def longrun full py "long run: 1,000 interval scans over a changing queue, RSS flat" \
     "$PYTHON" tests/integration/test_longrun.py
 def deb full py "Debian package: dpkg-buildpackage, lintian, dpkg -i, a real Postfix, dpkg --purge" \

@@ -33,7 +33,7 @@ import telegraffiles as tg  # noqa: E402
 
 MAKE = os.environ.get("MAKE", "make")
 PAGES = {"man/pfqmon.8": [], "man/pfqmon-select.8": ["select"],
-         "man/pfqmon-top.8": ["top"]}
+         "man/pfqmon-top.8": ["top"], "man/pfqmon-serve.8": ["serve"]}
 PACKAGE_BIN = "/usr/bin/pfqmon"
 TELEGRAF = ["README.md", "pfqmon-exec.conf", "pfqmon-execd.conf",
             "sudoers.pfqmon-exec", "sudoers.pfqmon-execd"]
@@ -140,6 +140,7 @@ def expected_files(prefix, unitdir):
     files |= {share + "/man/man8/" + os.path.basename(p) for p in PAGES}
     files |= {share + "/pfqmon/tick/" + os.path.basename(p)
               for p in glob.glob("tick/*.tick") + glob.glob("tick/*.vars.json")}
+    files |= {share + "/pfqmon/prometheus/pfqmon.rules.yml"}
     files |= {doc + "/" + n for n in ("README.md", "NEWS", "configuration.md",
                                       "metrics.md", "select.md")}
     files |= {doc + "/examples/telegraf/" + n for n in TELEGRAF}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -428,7 +429,7 @@ START_TEST(sudo_allows_only_stdout_options)
 {
 	static const char *const stdout_only[] = {
 		"source", "top", "now", "threads", "no_cache", "no_watch", "full_rescan", "verbose",
-		"interval", "execd", "tag",
+		"interval", "execd", "tag", "format",
 	};
 	const struct setting_def *t;
 	size_t	i, j, n, allowed = 0;
@@ -453,6 +454,52 @@ START_TEST(sudo_allows_only_stdout_options)
 	ck_assert_int_eq(settings_find("push")->sudo, SUDO_SENDS);
 	ck_assert_int_eq(settings_find("push_token_file")->sudo, SUDO_READS_FILE);
 	ck_assert_int_eq(settings_find("user")->sudo, SUDO_ROOT_ONLY);
+	ck_assert_int_eq(settings_find("listen")->sudo, SUDO_SENDS);
+	ck_assert_int_eq(settings_find("listen_connections")->sudo, SUDO_SENDS);
+}
+END_TEST
+
+START_TEST(listen_addresses)
+{
+	static const struct {
+		const char *text;
+		int	family;
+		unsigned port;
+		unsigned char first, last;
+	} good[] = {
+		{":9154", 0, 9154, 0, 0},
+		{":1", 0, 1, 0, 0},
+		{"", 0, SETTINGS_LISTEN_PORT, 0, 0},
+		{"127.0.0.1:65535", AF_INET, 65535, 127, 1},
+		{"192.0.2.7", AF_INET, SETTINGS_LISTEN_PORT, 192, 7},
+		{"[::1]:80", AF_INET6, 80, 0, 1},
+		{"[2001:db8::9]", AF_INET6, SETTINGS_LISTEN_PORT, 0x20, 9},
+		{"::1", AF_INET6, SETTINGS_LISTEN_PORT, 0, 1},
+	};
+	static const char *const bad[] = {
+		"localhost:9154", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:", ":x",
+		"[::1", "[::1]x", "[::1]:", "300.1.1.1", "1.2.3.4:80x", ":-1",
+		"[1.2.3.4]:80", "[]:80 ", "1.2.3.4:+80",
+	};
+	struct listen_addr la;
+	char	err[200];
+	size_t	i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(settings_parse_listen(good[i].text, &la, err,
+		    sizeof(err)) == 0, "%s: %s", good[i].text, err);
+		ck_assert_int_eq(la.family, good[i].family);
+		ck_assert_uint_eq(la.port, good[i].port);
+		if (la.family != 0) {
+			ck_assert_uint_eq(la.addr[0], good[i].first);
+			ck_assert_uint_eq(la.addr[la.family == AF_INET ? 3 : 15],
+			    good[i].last);
+		}
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(settings_parse_listen(bad[i], &la, err, sizeof(err))
+		    < 0, "%s accepted", bad[i]);
+	ck_assert_str_eq(SETTINGS_LISTEN_DEFAULT, ":9154");
 }
 END_TEST
 
@@ -558,6 +605,7 @@ agentparts_suite(void)
 	tcase_add_test(tc, impossible_combinations);
 	tcase_add_test(tc, every_cli_option_has_a_key);
 	tcase_add_test(tc, sudo_allows_only_stdout_options);
+	tcase_add_test(tc, listen_addresses);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sudo");
 	tcase_add_unchecked_fixture(tc, trusted_setup, trusted_teardown);
