@@ -15,18 +15,27 @@ with Debian's promtool (the prometheus package); no service needed.
     strict reader (tests/lib/promtext.py) too, and every sample equals
     the line protocol's number for the same row, label value for tag
     value, --top and (other) alike;
-  - docs/metrics.md lists exactly the metrics --schema lists.
+  - docs/metrics.md lists exactly the metrics --schema lists;
+  - pfqmon serve on a loopback port, under ASan+UBSan, on the sample
+    spool: /metrics as --format openmetrics writes it, 404, 405, HEAD,
+    503 never once a scan is done, a request larger than its bound
+    refused, more connections than allowed refused while it keeps
+    serving, and on SIGTERM an exit 0 with no sanitizer report or leak.
 
 Without promtool the promtool checks say SKIP; the others still run.
 """
 
+import http.client
 import importlib.util
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from testenv import PFQMON, PFQMON_SAN, LPCHECK, REPO  # noqa: E402
@@ -224,9 +233,124 @@ def case_docs():
          "labels differ: %s" % [k for k in want if k in rows and rows[k] != want[k]]])
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def request(port, method="GET", path="/metrics", headers=None):
+    """(status, headers, body), or (0, {}, reason) when refused or cut."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    except (OSError, http.client.HTTPException) as e:
+        return 0, {}, str(e)
+    finally:
+        c.close()
+
+
+def wait_status(port, want, timeout=10):
+    end = time.monotonic() + timeout
+    while True:
+        st = request(port)[0]
+        if st == want or time.monotonic() > end:
+            return st
+        time.sleep(0.1)
+
+
+def case_serve_sanitized():
+    """pfqmon serve under ASan+UBSan, on loopback, the sample spool."""
+    root = tempfile.mkdtemp(prefix="pfqmon-prom.")
+    proc = None
+    try:
+        spool = os.path.join(root, "spool")
+        restore_spool(spool)
+        for attempt in range(5):
+            port = free_port()
+            err = open(os.path.join(root, "serve.err"), "wb")
+            proc = subprocess.Popen(
+                [PFQMON_SAN, "serve", *AS_ROOT, "--queue-dir", spool,
+                 "--listen", "127.0.0.1:%d" % port, "--interval", "1s",
+                 "--listen-connections", "2", "--listen-timeout", "2s"],
+                stdout=subprocess.DEVNULL, stderr=err)
+            end = time.monotonic() + 30
+            first = None
+            while time.monotonic() < end and proc.poll() is None:
+                st = request(port)[0]
+                if first is None and st:
+                    first = st
+                if st == 200:
+                    break
+                time.sleep(0.05)
+            if proc.poll() is None:
+                break
+            text = open(os.path.join(root, "serve.err"), errors="replace").read()
+            if attempt == 4 or "in use" not in text:
+                tap(False, "prometheus: pfqmon serve (ASan+UBSan) starts", text[-1500:])
+                return
+        want = subprocess.run([PFQMON, *AS_ROOT, "--queue-dir", spool,
+                               "--format", "openmetrics"], capture_output=True).stdout
+        st, hdr, body = request(port)
+
+        def strip(b):   # times differ from run to run; the scan lists every file
+            b = re.sub(rb"\n\w+(_duration_seconds|_timestamp_seconds|_oldest_message_age_"
+                       rb"seconds)\{[^\n]*", b"", b)
+            return re.sub(rb"\n(postfix_queue_scan_(full|cached|events)\{[^\n]*) \d+",
+                          rb"\n\1 N", b)
+        tap(st == 200 and strip(body) == strip(want) and first in (200, 503)
+            and hdr.get("Content-Type") == "text/plain; version=0.0.4; charset=utf-8",
+            "prometheus: pfqmon serve (ASan+UBSan) answers /metrics with what --format "
+            "openmetrics writes for the same queue (503 only before the first scan)",
+            [st, first, hdr])
+        head, post, other = request(port, "HEAD"), request(port, "POST"), request(port, "GET", "/")
+        tap(head[0] == 200 and head[2] == b"" and post[0] == 405
+            and post[1].get("Allow") == "GET, HEAD" and other[0] == 404,
+            "prometheus: pfqmon serve: HEAD without a body, 405 with Allow, 404 elsewhere",
+            [head[:2], post[:2], other[:2]])
+        big = request(port, headers={"X-Filler": "x" * (40 * 1024)})
+        tap(big[0] in (400, 413, 414, 431) or big[0] == 0,
+            "prometheus: pfqmon serve refuses a request larger than its 32 KiB bound "
+            "(status %s)" % big[0], [big[:2]])
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        time.sleep(0.2)         # accepted: --listen-connections 2 are taken
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            c.request("GET", "/metrics")
+            third = c.getresponse().status
+        except (OSError, http.client.HTTPException) as e:
+            third = type(e).__name__
+        finally:
+            c.close()
+        for s in held:
+            s.close()
+        after = wait_status(port, 200)
+        tap(third != 200 and after == 200,
+            "prometheus: pfqmon serve answers no third connection while --listen-"
+            "connections 2 are held, and serves again once they close",
+            ["third: %s, then %s" % (third, after)])
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(30)
+        text = open(os.path.join(root, "serve.err"), errors="replace").read()
+        tap(rc == 0 and "Sanitizer" not in text and "runtime error" not in text
+            and "leak" not in text.lower(),
+            "prometheus: pfqmon serve (ASan+UBSan) stops on SIGTERM, exit 0, no sanitizer "
+            "report, no leak", [rc, text[-1500:]])
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main():
     for case in cases(case_rules_check, case_rules_unit_tests, case_rules_names,
-                      case_golden_spool, case_hostile_spool, case_docs):
+                      case_golden_spool, case_hostile_spool, case_docs,
+                      case_serve_sanitized):
         try:
             case()
         except Exception as e:  # a broken case is a failure, not a crash
