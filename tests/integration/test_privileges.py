@@ -75,6 +75,11 @@ def probe(spool, path, user, tag, want_uid):
     tap(said.get("unlisted-personality") == EPERM,
         "%s: personality, harmless but not on the allow-list, is refused" % tag,
         ["unlisted-personality %s" % said.get("unlisted-personality", "not tried")])
+    tap(said.get("socket-bind") == EPERM and said.get("socket-listen") == EPERM,
+        "%s: no socket can be bound or listened on (pfqmon serve accepts only on "
+        "the one bound before)" % tag,
+        ["socket-bind %s" % said.get("socket-bind", "not tried"),
+         "socket-listen %s" % said.get("socket-listen", "not tried")])
     tap(snapshot(path) == before and said.get("still") == "there ok",
         "%s: the queue file and its directory are unchanged" % tag,
         ["mode before %o, after %o" % (before[1], os.stat(path).st_mode)])

@@ -12,7 +12,9 @@
  * system.posix_acl_access that would give the file group-execute,
  * Postfix's force-expire bit), flock and fcntl locks and leases on a
  * read-only descriptor, FS_IOC_SETFLAGS, openat2 for writing; and one
- * harmless call that is simply not on the allow-list (personality).
+ * harmless call that is simply not on the allow-list (personality);
+ * and bind and listen on a new socket (pfqmon serve accepts only on the
+ * socket it bound before the sandbox).
  * Exit status 0 unless start-up failed. FILE is a queue file inside
  * QUEUE_DIR; nothing is changed if all goes as it should.
  */
@@ -22,10 +24,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -54,6 +58,26 @@ static const unsigned char acl_0750[] = {
 	0x04, 0, 5, 0, 0xff, 0xff, 0xff, 0xff,		/* group::r-x */
 	0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,		/* other::--- */
 };
+
+/* probe_listen - bind and listen on a new loopback socket, both refused */
+static void
+probe_listen(void)
+{
+	struct sockaddr_in in;
+	int	fd;
+
+	memset(&in, 0, sizeof(in));
+	in.sin_family = AF_INET;
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+		report("socket-bind", -1);
+		report("socket-listen", -1);
+		return;
+	}
+	report("socket-bind", bind(fd, (struct sockaddr *)&in, sizeof(in)));
+	report("socket-listen", listen(fd, 1));
+	close(fd);
+}
 
 /* ring_map - one of the rings io_uring_setup() made, or NULL */
 static void *
@@ -221,6 +245,11 @@ main(int argc, char **argv)
 	    &how, sizeof(how))) < 0 ? -1 : (close(fd), 0));
 	/* Not a change, and harmless: refused only because it is not listed. */
 	report("unlisted-personality", personality(0xffffffff));
+	/*
+	 * pfqmon serve accepts connections, on the socket bound before the
+	 * sandbox only: no other socket can be bound or listened on.
+	 */
+	probe_listen();
 	/* The file must still be there, unchanged in size. */
 	printf("still there %s\n", stat(file, &sb) == 0 && sb.st_size > 0 ? "ok" : "NO");
 	return 0;
