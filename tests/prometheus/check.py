@@ -16,6 +16,10 @@ with Debian's promtool (the prometheus package); no service needed.
     the line protocol's number for the same row, label value for tag
     value, --top and (other) alike;
   - docs/metrics.md lists exactly the metrics --schema lists;
+  - the textfile script of docs/configuration.md, run as written (pfqmon
+    on the sample spool, its directory a temporary one): the .prom file
+    is complete and valid, no temporary file is left, and when the queue
+    cannot be read the previous file stays as it was;
   - pfqmon serve on a loopback port, under ASan+UBSan, on the sample
     spool: /metrics as --format openmetrics writes it, 404, 405, HEAD,
     503 never once a scan is done, a request larger than its bound
@@ -35,6 +39,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -233,6 +238,57 @@ def case_docs():
          "labels differ: %s" % [k for k in want if k in rows and rows[k] != want[k]]])
 
 
+def case_textfile_recipe():
+    """docs/configuration.md's node_exporter script, run as written."""
+    doc = open("docs/configuration.md").read()
+    m = re.search(r"```sh\n( *#!/bin/sh\n *# /usr/local/sbin/pfqmon-textfile.*?) *```",
+                  doc, re.S)
+    if not m:
+        tap(False, "prometheus: docs/configuration.md has the textfile script")
+        return
+    root = tempfile.mkdtemp(prefix="pfqmon-prom.")
+    try:
+        spool, out, bindir = (os.path.join(root, d) for d in ("spool", "out", "bin"))
+        restore_spool(spool)
+        os.makedirs(out)
+        os.makedirs(bindir)
+        script = re.sub(r"^dir=.*$", "dir=" + out, textwrap.dedent(m.group(1)), count=1,
+                        flags=re.M)
+        with open(os.path.join(root, "pfqmon-textfile"), "w") as f:
+            f.write(script)
+        wrapper = os.path.join(bindir, "pfqmon")
+
+        def run(queue):
+            with open(wrapper, "w") as f:    # pfqmon, on this test's queue
+                f.write("#!/bin/sh\nexec %s %s --queue-dir %s \"$@\"\n"
+                        % (PFQMON, " ".join(AS_ROOT), queue))
+            os.chmod(wrapper, 0o755)
+            return subprocess.run(["sh", os.path.join(root, "pfqmon-textfile")],
+                                  env=dict(os.environ, PATH=bindir + ":/usr/bin:/bin"),
+                                  capture_output=True, timeout=60)
+        res = run(spool)
+        prom = os.path.join(out, "pfqmon.prom")
+        data = open(prom, "rb").read() if os.path.exists(prom) else b""
+        try:
+            n = len(promtext.parse(data))
+        except ValueError as e:
+            n = str(e)
+        check = promtool("check", "metrics", data=data) if PROMTOOL else None
+        tap(res.returncode == 0 and os.listdir(out) == ["pfqmon.prom"] and isinstance(n, int)
+            and n > 100 and (check is None or check.returncode == 0),
+            "prometheus: the textfile script of docs/configuration.md writes pfqmon.prom "
+            "whole (%s samples) and leaves no temporary file" % n,
+            [res.stderr, os.listdir(out), check.stdout if check else ""])
+        res = run(os.path.join(root, "no-such-queue"))
+        after = open(prom, "rb").read() if os.path.exists(prom) else b""
+        tap(res.returncode != 0 and after == data and os.listdir(out) == ["pfqmon.prom"],
+            "prometheus: when the queue cannot be read, the script fails and the previous "
+            "pfqmon.prom stays as it was, with no temporary file",
+            [res.returncode, res.stderr, os.listdir(out)])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -350,7 +406,7 @@ def case_serve_sanitized():
 def main():
     for case in cases(case_rules_check, case_rules_unit_tests, case_rules_names,
                       case_golden_spool, case_hostile_spool, case_docs,
-                      case_serve_sanitized):
+                      case_textfile_recipe, case_serve_sanitized):
         try:
             case()
         except Exception as e:  # a broken case is a failure, not a crash
