@@ -363,6 +363,12 @@ def case_serve_sanitized():
             "prometheus: pfqmon serve (ASan+UBSan) answers /metrics with what --format "
             "openmetrics writes for the same queue (503 only before the first scan)",
             [st, first, hdr])
+        twice = subprocess.run([PFQMON, "serve", *AS_ROOT, "--queue-dir", spool, "--listen",
+                                "127.0.0.1:%d" % port], capture_output=True, timeout=30)
+        tap(twice.returncode == 1 and twice.stderr.count(b"\n") == 1
+            and b"cannot listen on 127.0.0.1:%d: Address already in use" % port in twice.stderr,
+            "prometheus: a second pfqmon serve on the same port: one line, exit 1",
+            [twice.returncode, twice.stderr])
         head, post, other = request(port, "HEAD"), request(port, "POST"), request(port, "GET", "/")
         tap(head[0] == 200 and head[2] == b"" and post[0] == 405
             and post[1].get("Allow") == "GET, HEAD" and other[0] == 404,
