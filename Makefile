@@ -64,7 +64,7 @@ DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,libcurl jansson zlib))$(DE
 LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report qdir pool \
 	  rescan tally spool postconf buf msg \
 	  xalloc child json settings config outq push sender clock sched closing \
-	  watch arrivals priv listing pqjson showq source agent filter top cmd cli sudo
+	  wscan watch arrivals priv listing pqjson showq source agent filter top cmd cli sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
