@@ -2,21 +2,38 @@
 """bench/run.py - make bench: pfqmon against the programs that read the
 same queue, side by side, on synthetic spools of 10k, 100k and 1M messages.
 
-For each size (BENCH_SIZES=10000,100000 to choose), with the page cache
-hot, several rounds in which every program runs once in turn:
+1. Full scan, hot page cache. For each size (BENCH_SIZES=10000,100000 to
+   choose), several rounds in which every program runs once in turn:
 
-  pfqmon                 a full scan, default options (both cores)
-  pfqmon --threads 1     the same on one core
-  qshape -s              Postfix's Perl report, all five queues
-  postqueue -j           Postfix stopped: root reads the queue itself
-  stat walk              what Telegraf's inputs.postfix does (bench/statwalk)
-  floor                  open, read 4 KiB, close every file (bench/floor)
+     pfqmon                 a full scan, default options (both cores)
+     pfqmon --threads 1     the same on one core
+     qshape -s              Postfix's Perl report, all five queues
+     postqueue -j           Postfix stopped: root reads the queue itself
+     stat walk              what Telegraf's inputs.postfix does (bench/statwalk)
+     floor                  open, read 4 KiB, close every file (bench/floor)
+     fair floor, 1 and 2 threads   pfqmon's own system calls per file and
+                            nothing else (bench/envfloor)
 
-It reports the median wall time, the range, the peak RSS and each
-program's time relative to pfqmon, then memory per distinct key and the
-cost of an unchanged rescan in execd mode, and writes bench/results.md.
-Spools are generated once (bench/gen) into bench/cache and reused. Needs
-root (postqueue reads another instance's queue only as root).
+   It reports the median wall time, the range, the peak RSS and each
+   program's time relative to pfqmon, pfqmon thread for thread against
+   the fair floor, then memory per distinct key and the cost of an
+   unchanged rescan in execd mode.
+2. Steady state (BENCH_STEADY_SIZES, default 100000,1000000): pfqmon
+   --interval (BENCH_INTERVAL s, default 10), --no-watch and watched, while
+   bench/churn.py makes BENCH_CHANGES (1000) Postfix-like file changes
+   between ticks; CPU per interval, time from tick to report, and memory
+   per tracked message (bench/steady.py). BENCH_TICKS intervals (6).
+3. Cold cache (BENCH_COLD_SIZES, default 100000): the page cache dropped
+   before every run, pfqmon against the fair floor in directory and in
+   inode order.
+
+It writes bench/results.md. Spools are generated once (bench/gen) into
+BENCH_CACHE (default /tmp/pfqmon-bench: about 7 GB at 1M messages; delete
+it when done) and reused; the steady state changes them, keeping their
+size. Needs root (postqueue reads another instance's queue only as root;
+drop_caches; a cgroup to count the agent's CPU). An empty size list skips
+a part: BENCH_SIZES=100000 BENCH_STEADY_SIZES=100000 BENCH_COLD_SIZES=
+BENCH_INTERVAL=5 BENCH_TICKS=3 make bench is a quick run (a few minutes).
 """
 
 import datetime
