@@ -512,8 +512,9 @@ def main():
                     "same spool (the same aggregate and key tables, no cache and no "
                     "watch).\n\n%s\n\n" % memory_table(runs))
         f.write("## Targets\n\n%s\n\nWhy the targets not met are not met, where the "
-                "time goes (perf), the inode-order trial and the cross-check with "
-                "farm-bench: bench/notes.md and README.md, section Speed.\n" %
+                "time goes (perf), the inode-order trial and the cross-check of two "
+                "ratios with an independent whole-process timer: bench/notes.md and "
+                "README.md, section Speed.\n" %
                 "\n".join(goals))
     return 0
 
