@@ -249,7 +249,7 @@ clean:
 
 # --- benchmark ------------------------------------------------------------
 
-BENCH_PROGS = build/bench/gen build/bench/floor build/bench/statwalk
+BENCH_PROGS = build/bench/gen build/bench/floor build/bench/statwalk build/bench/envfloor
 
 build/bench:
 	mkdir -p $@
