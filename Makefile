@@ -66,7 +66,8 @@ DEP_LIBS   = $(eval DEP_LIBS := $(call pkgconf,--libs,$(DEPS)))$(DEP_LIBS)
 LIB_SRC	= rec qmsg qfile addr tagval siphash agg cache lp report prom qdir pool \
 	  rescan tally spool postconf buf msg \
 	  xalloc child json settings config outq push sender clock sched closing \
-	  watch arrivals priv serve listing pqjson showq source agent filter top cmd cli sudo
+	  wscan watch arrivals priv serve listing pqjson showq source agent filter top cmd cli \
+	  sudo
 HDRS	= $(wildcard agent/*.h)
 LIB_OBJ	= $(LIB_SRC:%=build/obj/%.o)
 SAN_OBJ	= $(LIB_SRC:%=build/san/%.o)
@@ -256,7 +257,7 @@ clean:
 
 # --- benchmark ------------------------------------------------------------
 
-BENCH_PROGS = build/bench/gen build/bench/floor build/bench/statwalk
+BENCH_PROGS = build/bench/gen build/bench/floor build/bench/statwalk build/bench/envfloor
 
 build/bench:
 	mkdir -p $@

@@ -63,6 +63,8 @@ struct arrivals {
 	uint8_t	key[16];
 	struct moved_from from;
 	int64_t	since_ms;		/* the last take, or the start */
+	int	renamed_fd;		/* early: held under a temporary name */
+	uint32_t renamed_cookie;	/* and its rename's */
 };
 
 /* What reading a file said. */
@@ -271,6 +273,70 @@ appeared(struct arrivals *a, const struct watch_event *e, uint64_t h)
 		close(fd);
 }
 
+/*
+ * cleanup_temp - cleanup's name for a file it has just created, before
+ * it knows the queue ID (the inode number): microseconds and its pid,
+ * "%d.%d" (Postfix's mail_queue_enter())
+ */
+static int
+cleanup_temp(const char *name, size_t len)
+{
+	size_t	i, dots = 0;
+
+	if (len == 0 || len > NAME_KEEP)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (name[i] == '.')
+			dots++;
+		else if (name[i] < '0' || name[i] > '9')
+			return 0;
+	}
+	return dots == 1 && name[0] != '.' && name[len - 1] != '.';
+}
+
+/*
+ * early - the first pass over a buffer of events in incoming: hold each
+ * new file open from the moment cleanup creates it, under its temporary
+ * name, then under its queue ID; the longer it is held, the less can a
+ * late watch thread miss (a message to a local discard may live a few
+ * milliseconds once complete, but the whole SMTP transaction before).
+ */
+static void
+early(struct arrivals *a, const struct watch_event *e)
+{
+	int	temp = cleanup_temp(e->name, e->len), fd;
+	uint64_t h;
+
+	if (!temp && !qf_queue_id_ok(e->name, e->len))
+		return;
+	h = siphash13(a->key, e->name, e->len);
+	if (e->mask & IN_CREATE)
+		appeared(a, e, h);
+	else if (temp && (e->mask & IN_MOVED_FROM)) {
+		/* cleanup names it: the descriptor goes with the rename */
+		(void)forget(a, h, e->name, e->len, &fd);
+		if (a->renamed_fd >= 0)
+			close(a->renamed_fd);
+		a->renamed_fd = fd;
+		a->renamed_cookie = e->cookie;
+	} else if (temp && (e->mask & IN_DELETE)) {
+		(void)forget(a, h, e->name, e->len, &fd);
+		if (fd >= 0)
+			close(fd);	/* an aborted transaction */
+	} else if (!temp && (e->mask & IN_MOVED_TO)) {
+		if (a->renamed_fd >= 0 && a->renamed_cookie == e->cookie
+		    && state_of(a, h, e->name, e->len) == SLOT_EMPTY
+		    && keep(a, h, e->name, e->len, SLOT_OPEN, a->renamed_fd))
+			a->renamed_fd = -1;
+		else
+			appeared(a, e, h);
+	}
+	if (a->renamed_fd >= 0 && !(e->mask & IN_MOVED_FROM)) {
+		close(a->renamed_fd);	/* the rename's other half did not come */
+		a->renamed_fd = -1;
+	}
+}
+
 /* moved_in - the second half of a rename, into a directory of kind */
 static void
 moved_in(struct arrivals *a, const struct watch_event *e, uint64_t h)
@@ -348,15 +414,15 @@ arrivals_event(void *ctx, const struct watch_event *e)
 
 	if (e->kind != Q_INCOMING && e->kind != Q_ACTIVE && e->kind != Q_HOLD)
 		return;
+	if (e->early) {
+		/* At once, before any file of the buffer is read. */
+		if (e->kind == Q_INCOMING)
+			early(a, e);
+		return;
+	}
 	if (!qf_queue_id_ok(e->name, e->len))
 		return;
 	h = siphash13(a->key, e->name, e->len);
-	if (e->early) {
-		/* At once, before any file of the buffer is read. */
-		if (e->kind == Q_INCOMING && (e->mask & (IN_MOVED_TO | IN_CREATE)))
-			appeared(a, e, h);
-		return;
-	}
 	if (e->mask & IN_MOVED_FROM) {
 		state = forget(a, h, e->name, e->len, &fd);
 		if (fd >= 0) {
@@ -395,6 +461,7 @@ arrivals_create(void)
 	a->agg = agg_create(0);
 	a->parser = qf_parser_create();
 	a->from.kind = -1;
+	a->renamed_fd = -1;
 	a->since_ms = clock_mono_ms();
 	siphash_key(a->key);
 	return a;
@@ -430,6 +497,8 @@ arrivals_free(struct arrivals *a)
 	for (i = 0; a->slots && i <= a->mask; i++)
 		if (a->slots[i].state != SLOT_EMPTY && a->slots[i].fd >= 0)
 			close(a->slots[i].fd);
+	if (a->renamed_fd >= 0)
+		close(a->renamed_fd);
 	agg_free(a->agg);
 	qf_parser_free(a->parser);
 	free(a->slots);

@@ -2,7 +2,11 @@
  * cache.c - the rescan cache (see cache.h).
  *
  * A dense array of entries with an open-addressing index of 32-bit entry
- * numbers, rebuilt when the sweep compacts the array. Keys are inode
+ * numbers, rebuilt when the sweep compacts the array. The sweep marks
+ * the entries of files that left the queue gone (CACHE_GONE, unnamed)
+ * and compacts only once a quarter of the array is gone: a watched
+ * scan of a million files that saw 200 of them deleted would otherwise
+ * rebuild both indexes, a million names hashed, every interval. Keys are inode
  * numbers chosen by the file system, not by senders, but are still mixed
  * before indexing so that runs of nearby inodes spread out. The recipient
  * domains of messages with more than one live in a shared pool that the
@@ -19,6 +23,7 @@
 struct cache {
 	struct cache_entry *ent;
 	size_t	n, cap;
+	size_t	gone;			/* entries marked CACHE_GONE */
 	uint32_t *slots;		/* entry index + 1; 0 is empty */
 	size_t	mask;
 	uint32_t scan;
@@ -81,6 +86,8 @@ reindex(struct cache *c)
 	c->slots = xcalloc(nslots, sizeof(*c->slots));
 	c->mask = nslots - 1;
 	for (i = 0; i < c->n; i++) {
+		if (c->ent[i].verdict == CACHE_GONE)
+			continue;
 		for (j = slot_of(c, c->ent[i].key); c->slots[j];
 		    j = (j + 1) & c->mask)
 			;
@@ -212,7 +219,8 @@ cache_find(struct cache *c, uint64_t key)
 	if (c->slots == NULL)
 		return NULL;
 	for (i = slot_of(c, key); c->slots[i]; i = (i + 1) & c->mask)
-		if (c->ent[c->slots[i] - 1].key == key)
+		if (c->ent[c->slots[i] - 1].key == key
+		    && c->ent[c->slots[i] - 1].verdict != CACHE_GONE)
 			return &c->ent[c->slots[i] - 1];
 	return NULL;
 }
@@ -325,34 +333,47 @@ compact_names(struct cache *c)
 	name_reindex(c);
 }
 
-/* cache_sweep - forget the files this scan did not find */
+/*
+ * cache_sweep - forget the files this scan did not find: mark them gone,
+ * and compact the array once a quarter of it is gone
+ */
 void
 cache_sweep(struct cache *c)
 {
-	size_t	i, kept = 0;
+	struct cache_entry *e;
+	size_t	i, kept = 0, before = c->n;
 
 	for (i = 0; i < c->n; i++) {
-		if (c->ent[i].seen != c->scan) {
-			drop_drefs(c, &c->ent[i]);
+		e = &c->ent[i];
+		if (e->verdict == CACHE_GONE || e->seen == c->scan)
 			continue;
-		}
-		if (kept != i)
-			c->ent[kept] = c->ent[i];
-		kept++;
+		drop_drefs(c, e);
+		e->verdict = CACHE_GONE;
+		e->node = 0;		/* no pass over the entries counts it */
+		c->gone++;
 	}
-	if (kept != c->n) {
+	if (c->gone * 4 > c->n) {
+		for (i = 0; i < c->n; i++) {
+			if (c->ent[i].verdict == CACHE_GONE)
+				continue;
+			if (kept != i)
+				c->ent[kept] = c->ent[i];
+			kept++;
+		}
 		c->n = kept;
+		c->gone = 0;
 		reindex(c);
 	}
 	if (c->garbage * 2 > c->pool.len / sizeof(struct agg_dref))
 		compact_pool(c);
-	if (c->nslots != NULL && (kept != i || c->names.len > 64 * (c->n + 64)))
+	if (c->nslots != NULL && (c->n != before
+	    || c->names.len > 64 * (c->n + 64)))
 		compact_names(c);
 }
 
-/* cache_size - entries held */
+/* cache_size - entries held, gone ones not included */
 size_t
 cache_size(const struct cache *c)
 {
-	return c->n;
+	return c->n - c->gone;
 }

@@ -22,8 +22,14 @@
  *	and the file is read again.
  *
  *	cache_sweep() drops the entries that no lookup or put of this scan
- *	touched (files that left the queue) and compacts what is left, so
- *	memory follows the queue: about 100 bytes per queued file.
+ *	touched (files that left the queue): it marks them CACHE_GONE and
+ *	unnamed (node 0), and compacts the array, rebuilding the indexes,
+ *	once a quarter of it is gone, so memory follows the queue (about
+ *	140 bytes per queued file, watched) while a watched scan of a large
+ *	queue does not rebuild them for every few files delivered.
+ *	cache_find() and cache_find_name() never return a gone entry; a
+ *	pass over cache_entries() skips it as it skips any unnamed entry;
+ *	cache_size() does not count it, cache_count() does.
  *
  *	For the watched agent (watch.h) an entry also knows where its file
  *	is: the directory's node number and the file's name, set with
@@ -48,6 +54,7 @@
 enum cache_verdict {
 	CACHE_PARSED,			/* counted as a message: ref */
 	CACHE_UNPARSEABLE,		/* not a queue file; corrupt queue: ref.size */
+	CACHE_GONE,			/* swept, not yet compacted away */
 };
 
 struct cache_entry {

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ struct qdir {
 	void   *ctx;
 	struct scan_stats *st;		/* of the walk in progress */
 	int	depth_max;
+	struct qdir_order {
+		uint64_t ino;		/* d_ino */
+		size_t	off;		/* the name's offset in batch.names */
+	}	order[QDIR_BATCH_MAX];	/* the batch's names, to sort */
 };
 
 /* qdir_create - a walker handing batches to fn; free with qdir_free */
@@ -70,14 +75,32 @@ qdir_name(const struct qdir_batch *b, size_t i)
 	return b->names.data + b->off[i];
 }
 
-/* hand_out - give the names collected in directory dfd to the caller */
+/* by_ino - inode order */
+static int
+by_ino(const void *x, const void *y)
+{
+	const struct qdir_order *a = x, *b = y;
+
+	return (a->ino > b->ino) - (a->ino < b->ino);
+}
+
+/*
+ * hand_out - give the names collected in directory dfd to the caller,
+ * in inode order: with a cold cache the inodes (and, as file systems
+ * allocate, the data) are then read in disk order, not in the order of
+ * the directory's hash
+ */
 static void
 hand_out(struct qdir *w, int dfd, const char *rel)
 {
 	struct qdir_batch *b = &w->batch;
+	size_t	i;
 
 	if (b->n == 0)
 		return;
+	qsort(w->order, b->n, sizeof(w->order[0]), by_ino);
+	for (i = 0; i < b->n; i++)
+		b->off[i] = w->order[i].off;
 	b->dfd = dfd;
 	b->rel = rel;
 	b->node = w->node;
@@ -88,10 +111,12 @@ hand_out(struct qdir *w, int dfd, const char *rel)
 
 /* collect - one more name for the batch */
 static void
-collect(struct qdir *w, const char *name, size_t len)
+collect(struct qdir *w, const char *name, size_t len, uint64_t ino)
 {
 	struct qdir_batch *b = &w->batch;
 
+	w->order[b->n].ino = ino;
+	w->order[b->n].off = b->names.len;
 	b->off[b->n++] = b->names.len;
 	buf_add(&b->names, name, len + 1);	/* with its NUL */
 }
@@ -176,7 +201,7 @@ walk_tree(struct qdir *w, int dfd, int depth, const char *rel)
 			st->ignored++;
 			continue;
 		}
-		collect(w, de->d_name, len);
+		collect(w, de->d_name, len, (uint64_t)de->d_ino);
 		if (w->batch.n == QDIR_BATCH_MAX)
 			hand_out(w, dirfd(d), rel);
 	}

@@ -29,7 +29,11 @@
  *	from one directory (b->dfd, named b->rel relative to the queue
  *	directory, for messages), so that memory stays bounded however
  *	large a directory grows; a directory's last batch comes before its
- *	subdirectories are walked. The batch and dfd belong to the walker
+ *	subdirectories are walked. Within a batch the names are in inode
+ *	order (d_ino), not the directory's: with a cold page cache the
+ *	files' inodes and data are then read mostly in disk order (about
+ *	a third less time at 100k files in make bench's trial, the same
+ *	with a hot cache). The batch and dfd belong to the walker
  *	and are valid during the call only: batch_fn must not close dfd.
  *
  *	With an enter function (qdir_set_enter), each directory is told to

@@ -475,6 +475,64 @@ START_TEST(cache_put_find_sweep)
 }
 END_TEST
 
+/*
+ * A few files gone from a large cache are marked, not compacted away:
+ * never found again, by key or by name, not counted in cache_size(),
+ * and a new file on a reused inode gets an entry of its own.
+ */
+START_TEST(cache_sweep_marks_few_gone)
+{
+	struct cache *c = cache_create();
+	struct cache_entry *e;
+	uint64_t k;
+
+	cache_begin(c);
+	for (k = 1; k <= 1000; k++) {
+		e = cache_put(c, k);
+		e->size = k;
+		cache_name(c, e, 0, (const char *)&k, sizeof(k));
+	}
+	cache_sweep(c);
+	cache_begin(c);
+	for (k = 1; k <= 1000; k++)
+		if (k != 7)
+			cache_hit(c, cache_find(c, k));
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 999);
+	ck_assert_uint_eq(cache_count(c), 1000);	/* marked, still there */
+	ck_assert_ptr_null(cache_find(c, 7));
+	k = 7;
+	ck_assert_ptr_null(cache_find_name(c, 0, (const char *)&k, sizeof(k)));
+	k = 8;
+	ck_assert_ptr_nonnull(cache_find_name(c, 0, (const char *)&k, sizeof(k)));
+	ck_assert_uint_eq(cache_find(c, 8)->size, 8);
+	/* The inode comes back with a new file. */
+	cache_begin(c);
+	for (k = 1; k <= 1000; k++)
+		if (k != 7)
+			cache_hit(c, cache_find(c, k));
+	e = cache_put(c, 7);
+	ck_assert_uint_eq(e->size, 0);
+	e->size = 77;
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 1000);
+	ck_assert_uint_eq(cache_find(c, 7)->size, 77);
+	/* Once a quarter is gone the array is compacted. */
+	cache_begin(c);
+	for (k = 1; k <= 700; k++)
+		cache_hit(c, cache_find(c, k));
+	cache_sweep(c);
+	ck_assert_uint_eq(cache_size(c), 700);
+	ck_assert_uint_eq(cache_count(c), 700);
+	for (k = 1; k <= 1000; k++)
+		if (k <= 700)
+			ck_assert_uint_eq(cache_find(c, k)->size, k == 7 ? 77 : k);
+		else
+			ck_assert_ptr_null(cache_find(c, k));
+	cache_free(c);
+}
+END_TEST
+
 Suite *
 agg_suite(void)
 {
@@ -491,6 +549,7 @@ agg_suite(void)
 	tcase_add_test(tc, client_rows_are_bare_addresses);
 	tcase_add_test(tc, recount_equals_commit);
 	tcase_add_test(tc, cache_put_find_sweep);
+	tcase_add_test(tc, cache_sweep_marks_few_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -190,6 +190,52 @@ START_TEST(read_after_it_was_delivered)
 }
 END_TEST
 
+START_TEST(held_from_cleanups_temporary_name)
+{
+	struct arrivals *a = arrivals_create();
+	struct watch_event e[] = {
+		{0, Q_INCOMING, -1, IN_CREATE, 0, "654321.4242", 11, 1},
+		{0, Q_INCOMING, -1, IN_MOVED_FROM, 5, "654321.4242", 11, 1},
+		{0, Q_INCOMING, -1, IN_MOVED_TO, 5, "G1000000001", 11, 1},
+	};
+	struct arrival_counts n;
+	struct agg *agg;
+	size_t	i;
+
+	/*
+	 * cleanup creates the file under a temporary name, then names it by
+	 * its inode. The first pass saw the creation in time; by the time
+	 * the second pass runs, the message was named, written, completed,
+	 * moved to active and delivered.
+	 */
+	put(incoming, "654321.4242", "gina", 0600);
+	for (i = 0; i < 3; i++)
+		e[i].dfd = incoming;
+	arrivals_event(a, &e[0]);
+	ck_assert_int_eq(renameat(incoming, "654321.4242", incoming,
+	    "G1000000001"), 0);
+	ck_assert_int_eq(fchmodat(incoming, "G1000000001", 0700, 0), 0);
+	ck_assert_int_eq(renameat(incoming, "G1000000001", active,
+	    "G1000000001"), 0);
+	ck_assert_int_eq(unlinkat(active, "G1000000001", 0), 0);
+	arrivals_event(a, &e[1]);
+	arrivals_event(a, &e[2]);
+	for (i = 0; i < 3; i++) {
+		e[i].early = 0;
+		arrivals_event(a, &e[i]);
+	}
+	tell(a, Q_INCOMING, incoming, IN_ATTRIB, 0, "G1000000001");
+	tell(a, Q_INCOMING, incoming, IN_MOVED_FROM, 6, "G1000000001");
+	tell(a, Q_ACTIVE, active, IN_MOVED_TO, 6, "G1000000001");
+	agg = arrivals_take(a, &n);
+	ck_assert_uint_eq(n.messages, 1);
+	ck_assert_uint_eq(n.vanished, 0);
+	ck_assert_uint_eq(by_sasl(agg, "gina"), 1);
+	agg_free(agg);
+	arrivals_free(a);
+}
+END_TEST
+
 START_TEST(missed_completion_counts_in_active)
 {
 	struct arrivals *a = arrivals_create();
@@ -301,6 +347,7 @@ arrivals_suite(void)
 	tcase_add_checked_fixture(tc, queue_setup, queue_teardown);
 	tcase_add_test(tc, counted_once_when_complete);
 	tcase_add_test(tc, read_after_it_was_delivered);
+	tcase_add_test(tc, held_from_cleanups_temporary_name);
 	tcase_add_test(tc, missed_completion_counts_in_active);
 	tcase_add_test(tc, retries_and_releases_are_not_arrivals);
 	tcase_add_test(tc, held_by_cleanup_counts_once);
