@@ -11,6 +11,9 @@ its discard transport, or defers it (a relay that refuses), or holds it
 (a HOLD access rule), while postsuper -h, -H, -r and -d move and delete
 queued mail.
 
+  sanitized  the same at a tenth under ASan+UBSan (at least 90% read in
+             time: the sanitized build is several times slower; exact and
+             never twice, as above).
   arrivals   10,000 messages from five SASL users on five addresses,
              delivered as fast as Postfix can: the arrivals counted per
              user never exceed what the user sent, at least 99% of each
@@ -157,7 +160,7 @@ def wait_empty(pf, timeout=300):
     return False
 
 
-def case_arrivals(pf, binary, label, per_user):
+def case_arrivals(pf, binary, label, per_user, share=0.99):
     agent = Execd(binary, pf.spool)
     acc = {}
     try:
@@ -192,9 +195,9 @@ def case_arrivals(pf, binary, label, per_user):
         over = {u: (got[u], sent[u]) for u in sent if got[u] > sent[u]}
         tap(not over, "%s: no SASL user's arrivals exceed what it sent" % label,
             ["%s: counted %d of %d" % (u, *v) for u, v in over.items()])
-        tap(sum(got.values()) >= 0.99 * total,
-            "%s: at least 99%% of the messages were counted by SASL user as "
-            "they arrived (%s)" % (label, ", ".join(
+        tap(sum(got.values()) >= share * total,
+            "%s: at least %d%% of the messages were counted by SASL user as "
+            "they arrived (%s)" % (label, round(share * 100), ", ".join(
                 "%s %d/%d" % (u, got[u], sent[u]) for u in sorted(sent))),
             ["counted %d of %d" % (sum(got.values()), total)])
         by_client = sum(acc.get(("postfix_arrivals_client", "198.51.100.%d" % (20 + k)), 0)
@@ -336,8 +339,11 @@ def main():
         pf.start()
         run = {
             "arrivals": lambda: case_arrivals(pf, PFQMON, "churn", PER_USER),
+            # Several times slower under ASan, the watch's thread reads
+            # fewer messages in time; what it cannot read must still be
+            # counted as vanished, exactly, and nothing twice.
             "sanitized": lambda: case_arrivals(pf, PFQMON_SAN, "churn-san",
-                                               max(1, PER_USER // 10)),
+                                               max(1, PER_USER // 10), share=0.9),
             "quiet": lambda: case_quiet(pf, PFQMON, "churn"),
             "overflow": lambda: case_overflow(pf, PFQMON, "churn"),
         }
