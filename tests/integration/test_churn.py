@@ -11,9 +11,6 @@ its discard transport, or defers it (a relay that refuses), or holds it
 (a HOLD access rule), while postsuper -h, -H, -r and -d move and delete
 queued mail.
 
-  sanitized  the same at a tenth under ASan+UBSan (at least 90% read in
-             time: the sanitized build is several times slower; exact and
-             never twice, as above).
   arrivals   10,000 messages from five SASL users on five addresses,
              delivered as fast as Postfix can: the arrivals counted per
              user never exceed what the user sent, at least 99% of each
@@ -22,6 +19,9 @@ queued mail.
              what was sent: nothing is missed or counted twice. A retry
              (deferred to active) or a release (hold to deferred) is not
              an arrival.
+  sanitized  the same at a tenth under ASan+UBSan (at least 90% read in
+             time: the sanitized build is several times slower; exact and
+             never twice, as above).
   quiet      under mixed churn, at every quiet point, the watched scan
              equals a fresh one-shot scan of the same queue, series for
              series and field for field (the one-shot scan is proven
