@@ -13,8 +13,8 @@ queued mail.
 
   arrivals   10,000 messages from five SASL users on five addresses,
              delivered as fast as Postfix can: the arrivals counted per
-             user never exceed what the user sent, at least 99% of each
-             user's messages are counted, and counted plus vanished
+             user never exceed what the user sent, at least 99% of the
+             messages are counted by SASL user, and counted plus vanished
              (complete but gone before pfqmon could read it) is exactly
              what was sent: nothing is missed or counted twice. A retry
              (deferred to active) or a release (hold to deferred) is not
