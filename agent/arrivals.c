@@ -70,19 +70,6 @@ struct arrivals {
 /* What reading a file said. */
 enum got { GOT_MESSAGE, GOT_GONE, GOT_INCOMPLETE, GOT_NOTHING };
 
-/* fd_pread - the parser's read function */
-static ssize_t
-fd_pread(void *ctx, void *dst, size_t len, uint64_t off)
-{
-	const int *fd = ctx;
-
-	if (off > (uint64_t)INT64_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	return pread(*fd, dst, len, (off_t)off);
-}
-
 /* --- the names set ------------------------------------------------ */
 
 /* find - the slot of name, or the empty slot where it would go */
@@ -219,11 +206,7 @@ read_fd(struct arrivals *a, int fd)
 		return GOT_NOTHING;
 	if ((sb.st_mode & S_IRWXU) != S_IRWXU)
 		return GOT_INCOMPLETE;	/* cleanup is still writing it */
-	in.read = fd_pread;
-	in.ctx = &fd;
-	in.size = (uint64_t)sb.st_size;
-	in.mtime = (int64_t)sb.st_mtime;
-	in.kind = QF_KIND_QUEUE;
+	qf_input_fd(&in, &fd, &sb, QF_KIND_QUEUE);
 	rc = qf_parse(a->parser, &in, &m);
 	pthread_mutex_lock(&a->lock);
 	if (rc == QF_OK) {

@@ -11,11 +11,38 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "qfile.h"
 #include "rec.h"
 #include "rec_type.h"
 #include "xalloc.h"
+
+/* fd_pread - qf_input_fd()'s read function: ctx is the file's fd */
+static ssize_t
+fd_pread(void *ctx, void *dst, size_t len, uint64_t off)
+{
+	const int *fd = ctx;
+
+	if (off > (uint64_t)INT64_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return pread(*fd, dst, len, (off_t)off);
+}
+
+/* qf_input_fd - input over an open file; *fd must outlive the parse */
+void
+qf_input_fd(struct qf_input *in, int *fd, const struct stat *sb,
+    enum qf_kind kind)
+{
+	in->read = fd_pread;
+	in->ctx = fd;
+	in->size = (uint64_t)sb->st_size;
+	in->mtime = (int64_t)sb->st_mtime;
+	in->kind = kind;
+}
 
 #define ATTR_NAME_MAX	64	/* longer attribute names are not ours */
 #define SIZE_REC_MAX	128	/* six %15ld fields take 95 bytes */

@@ -3,6 +3,7 @@
  *
  * SYNOPSIS
  *	parser = qf_parser_create();
+ *	qf_input_fd(&input, &fd, &sb, kind);	an open file and its fstat
  *	status = qf_parse(parser, &input, &msg);
  *	status = qf_walk(parser, &input, trace_fn, ctx);
  *	qf_parser_free(parser);
@@ -17,10 +18,10 @@
  *	recipients are not counted.
  *
  *	The parser reads bytes only through input->read (pread(2) on a queue
- *	file, memcpy in tests and fuzzers), in a window of at most QF_WINDOW
- *	bytes that is allocated once per parser; parsing a file allocates
- *	nothing except when a message has more recipient domains than any
- *	message before it.
+ *	file, as qf_input_fd() sets it up; memcpy in tests and fuzzers), in
+ *	a window of at most QF_WINDOW bytes that is allocated once per
+ *	parser; parsing a file allocates nothing except when a message has
+ *	more recipient domains than any message before it.
  *
  *	qf_walk() visits every record in chain order, content included, and
  *	reports each one to the trace function; it exists for tools and tests
@@ -93,6 +94,9 @@ struct qf_parser;
 
 struct qf_parser *qf_parser_create(void);
 void	qf_parser_free(struct qf_parser *);
+struct stat;
+void	qf_input_fd(struct qf_input *, int *, const struct stat *,
+	    enum qf_kind);
 int	qf_parse(struct qf_parser *, const struct qf_input *, struct qf_msg *);
 int	qf_walk(struct qf_parser *, const struct qf_input *, qf_trace_fn,
 	    void *);

@@ -27,19 +27,6 @@
 #include "tally.h"
 #include "xalloc.h"
 
-/* fd_pread - the queue-file parser's read function */
-static ssize_t
-fd_pread(void *ctx, void *dst, size_t len, uint64_t off)
-{
-	const int *fd = ctx;
-
-	if (off > (uint64_t)INT64_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	return pread(*fd, dst, len, (off_t)off);
-}
-
 /* spool_note - verbose per-file diagnostic with a log-safe name */
 void
 spool_note(const char *rel, const char *name, const char *what)
@@ -133,12 +120,8 @@ scan_file(struct spool *sp, struct worker *w, const char *name)
 	} else if (!spool_complete(&sb, sp->q)) {
 		w->st.skipped++;	/* cleanup or postdrop still writing */
 	} else {
-		in.read = fd_pread;
-		in.ctx = &fd;
-		in.size = (uint64_t)sb.st_size;
-		in.mtime = (int64_t)sb.st_mtime;
-		in.kind = sp->q == Q_MAILDROP ? QF_KIND_MAILDROP
-		    : QF_KIND_QUEUE;
+		qf_input_fd(&in, &fd, &sb, sp->q == Q_MAILDROP ?
+		    QF_KIND_MAILDROP : QF_KIND_QUEUE);
 		rc = qf_parse(w->parser, &in, &m);
 		count_parsed(sp, w, rc, &sb, &m, name);
 	}
