@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -692,6 +693,39 @@ def stub(work):
         f.write("#!/bin/sh\nprintf 'ARGS %%s\\n' \"$*\" >>%s\ncat >>%s\n" % (log, log))
     os.chmod(os.path.join(d, "postsuper"), 0o755)
     return d, log
+
+
+# The only command line a mail may give an admin to paste: pfqmon top, or
+# pfqmon select --encoded with percent-encoded names, into postcat or
+# postsuper.
+PLAIN_COMMAND = re.compile(r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
+                           r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?")
+
+
+def paste_all(lines, conf, work, repo):
+    """Paste each line into bash in work, postsuper stubbed. Returns
+    (problems: lines that are not PLAIN_COMMAND or failed, held: what
+    was given to postsuper -h, canaries: PWNED files that appeared in
+    work or repo)."""
+    stub_dir, log = stub(work)
+    problems = []
+    for line in lines:
+        if not PLAIN_COMMAND.fullmatch(line):
+            problems.append("not a plain pfqmon/postsuper line: %r" % line)
+        res = paste(line, conf, stub_dir, work)
+        if res.returncode != 0:
+            problems.append("%r: exit %d %s" % (line, res.returncode, res.stderr[-200:]))
+    held = []
+    if os.path.exists(log):
+        cur = None
+        for entry in open(log).read().splitlines():
+            if entry.startswith("ARGS "):
+                cur = entry[5:]
+            elif cur == "-h -":
+                held.append(entry)
+    canaries = [p for p in PWNED if os.path.exists(os.path.join(work, p))
+                or os.path.exists(os.path.join(repo, p))]
+    return problems, held, canaries
 
 
 def xtext(s):

@@ -45,8 +45,8 @@ from testenv import REPO, PFQMON  # noqa: E402
 from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 from harness import (EVIL_LOGIN, EVIL_SENDER, EVIL_SENDER_TAG, VICTIM,  # noqa: E402
-                     VICTIM_LOGIN, VICTIM_IPS, RELAY_IP, EVIL_IP, PWNED, Sink,
-                     wait_mails, envelopes, ids_of, paste, stub, xtext)
+                     VICTIM_LOGIN, VICTIM_IPS, RELAY_IP, EVIL_IP, Sink,
+                     wait_mails, envelopes, ids_of, paste, paste_all, xtext)
 
 ROOT = tempfile.mkdtemp(prefix="pfqmon-alerts.")
 os.chmod(ROOT, 0o755)           # Postfix and pfqmon run as postfix below it
@@ -437,27 +437,8 @@ def run_scene(pf, sink, conf, agent, influx, kap):
             first[(kind, json.loads(s.group(2)))] = m
     for key, mail in sorted(first.items()):
         work = tempfile.mkdtemp(dir=ROOT)
-        stub_dir, log = stub(work)
         lines = commands(mail)
-        problems = []
-        for line in lines:
-            if not re.fullmatch(r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
-                                r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?",
-                                line):
-                problems.append("not a plain pfqmon/postsuper line: %r" % line)
-            res = paste(line, conf, stub_dir, work)
-            if res.returncode != 0:
-                problems.append("%r: exit %d %s" % (line, res.returncode, res.stderr[-200:]))
-        held = []
-        if os.path.exists(log):
-            cur = None
-            for l in open(log).read().splitlines():
-                if l.startswith("ARGS "):
-                    cur = l[5:]
-                elif cur == "-h -":
-                    held.append(l)
-        canaries = [p for p in PWNED if os.path.exists(os.path.join(work, p))
-                    or os.path.exists(os.path.join(REPO, p))]
+        problems, held, canaries = paste_all(lines, conf, work, REPO)
         tap(len(lines) == 5 and not problems and not canaries
             and set(held) == oracle[key] and len(held) == len(oracle[key]),
             "alerts: the %d commands of the mail for %r, pasted into bash, hold exactly its "
@@ -568,9 +549,7 @@ def arrivals(pf, sink, conf, kap):
         "alerts: when it stops sending, each arrivals alert recovers with a text of "
         "its own", [m["subject"] for m in sink.since(t0)])
     lines = [line for m in crit for line in commands(m)]
-    bad = [line for line in lines if not re.fullmatch(
-        r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
-        r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?", line)]
+    bad = [line for line in lines if not harness.PLAIN_COMMAND.fullmatch(line)]
     tap(len(lines) == 15 and not bad,
         "alerts: the arrivals mails' commands are plain pfqmon and postsuper lines",
         bad or [len(lines)])

@@ -49,8 +49,8 @@ from testenv import REPO, PFQMON  # noqa: E402
 from taplib import tap, exit_status, cases  # noqa: E402
 import harness  # noqa: E402
 from harness import (EVIL_LOGIN, EVIL_SENDER, EVIL_SENDER_TAG, VICTIM,  # noqa: E402
-                     VICTIM_LOGIN, VICTIM_IPS, RELAY_IP, EVIL_IP, PWNED, Sink,
-                     wait_mails, envelopes, ids_of, paste, stub, xtext)
+                     VICTIM_LOGIN, VICTIM_IPS, RELAY_IP, EVIL_IP, Sink,
+                     wait_mails, envelopes, ids_of, paste, paste_all, xtext)
 
 RULES = os.path.join(REPO, "tick", "prometheus", "pfqmon.rules.yml")
 INSTANCE_LABEL = "mx1"
@@ -438,27 +438,8 @@ def scene(pf, sink, prom, serve):
     for key, ids in sorted(oracle.items()):
         mail = got.get(key)
         work = tempfile.mkdtemp(dir=os.path.dirname(pf.base))
-        stub_dir, log = stub(work)
         lines = commands(mail) if mail else []
-        problems = []
-        for line in lines:
-            if not re.fullmatch(r"pfqmon (top|select --encoded [A-Za-z0-9%+._~= -]+)"
-                                r"( \| (head -3 \| xargs -n1 postcat -hq|postsuper -[hdH] -))?",
-                                line):
-                problems.append("not a plain pfqmon/postsuper line: %r" % line)
-            res = paste(line, conf, stub_dir, work)
-            if res.returncode != 0:
-                problems.append("%r: exit %d %s" % (line, res.returncode, res.stderr[-200:]))
-        held = []
-        if os.path.exists(log):
-            cur = None
-            for entry in open(log).read().splitlines():
-                if entry.startswith("ARGS "):
-                    cur = entry[5:]
-                elif cur == "-h -":
-                    held.append(entry)
-        canaries = [p for p in PWNED if os.path.exists(os.path.join(work, p))
-                    or os.path.exists(os.path.join(REPO, p))]
+        problems, held, canaries = paste_all(lines, conf, work, REPO)
         tap(len(lines) == 5 and len(ids) == 55 and not problems and not canaries
             and sorted(held) == sorted(ids),
             "prometheus: the %d commands of the alert for %r, pasted into bash, hold "
